@@ -1,0 +1,3 @@
+module github.com/tandem-oss/tandem/services/gateway
+
+go 1.26.8

@@ -1,0 +1,3 @@
+module github.com/tandem-oss/tandem/services/matching
+
+go 1.26.8

@@ -1,0 +1,3 @@
+module github.com/tandem-oss/tandem/services/participant
+
+go 1.26.8
