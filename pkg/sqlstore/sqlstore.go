@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -36,13 +37,15 @@ const (
 // ErrNotFound is returned by helpers when a row does not exist.
 var ErrNotFound = errors.New("db: not found")
 
-// Migrations is one named, embedded migration set. FS holds a "postgres" and
-// a "sqlite" directory of goose SQL files. Each set keeps its own version
+// Migrations is one named, embedded migration set. Directory Dir of FS
+// ("" for its root) holds a "postgres" and a "sqlite" directory of goose SQL
+// files. Each set keeps its own version
 // table, so the platform's tables (outbox, inbox) and a service's tables
 // evolve independently.
 type Migrations struct {
 	Name string
 	FS   fs.FS
+	Dir  string
 }
 
 // DB is an open database with its dialect.
@@ -114,7 +117,7 @@ func connect(rawURL string) (*DB, error) {
 }
 
 func (db *DB) migrate(ctx context.Context, m Migrations) error {
-	dir, err := fs.Sub(m.FS, string(db.Dialect))
+	dir, err := fs.Sub(m.FS, path.Join(m.Dir, string(db.Dialect)))
 	if err != nil {
 		return fmt.Errorf("db: migrations %s: %w", m.Name, err)
 	}

@@ -1,0 +1,64 @@
+// Package platform bundles what every Tandem service needs at run time, so
+// a service's wiring package takes one value whether it runs alone in the
+// cluster or beside the others in `tandem dev`.
+package platform
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+
+	"github.com/tandem-oss/tandem/pkg/auth"
+	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/server"
+	"github.com/tandem-oss/tandem/pkg/sqlstore"
+)
+
+// Env is the shared run-time environment of a service.
+type Env struct {
+	Logger    *slog.Logger
+	JetStream jetstream.JetStream
+	// Verifier checks the bearer token of every call.
+	Verifier *auth.Verifier
+	// Stream and SubjectPrefix name the JetStream stream and the first
+	// subject token (defaults "TANDEM" and "tandem").
+	Stream        string
+	SubjectPrefix string
+	// DrainDelay is how long a stopping server keeps serving after
+	// reporting NOT_SERVING.
+	DrainDelay time.Duration
+}
+
+// NewServer builds a gRPC server that authenticates every call and
+// enforces policy.
+func (e Env) NewServer(policy auth.Policy) (*server.Server, error) {
+	return server.New(server.Options{
+		Logger:     e.Logger,
+		Unary:      []grpc.UnaryServerInterceptor{e.Verifier.UnaryInterceptor(), policy.Interceptor()},
+		DrainDelay: e.DrainDelay,
+	})
+}
+
+// NewRelay returns the outbox relay of db, publishing into the environment's
+// stream.
+func (e Env) NewRelay(db *sqlstore.DB) *eventbus.Relay {
+	return eventbus.NewRelay(db, e.JetStream, eventbus.RelayConfig{
+		Stream: e.Stream, SubjectPrefix: e.SubjectPrefix, Logger: e.Logger,
+	})
+}
+
+// Serve runs srv on lis together with the background loops until ctx is
+// done or one of them fails; it blocks until all have stopped.
+func Serve(ctx context.Context, srv *server.Server, lis net.Listener, loops ...func(context.Context) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(ctx, lis) })
+	for _, loop := range loops {
+		g.Go(func() error { return loop(ctx) })
+	}
+	return g.Wait()
+}
