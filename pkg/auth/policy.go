@@ -18,9 +18,6 @@ type Policy map[string][]string
 // run after authentication.
 func (p Policy) Interceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if Public(info.FullMethod) {
-			return handler(ctx, req)
-		}
 		if err := p.Check(ctx, info.FullMethod); err != nil {
 			return nil, err
 		}
@@ -28,9 +25,12 @@ func (p Policy) Interceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
-// Check returns an error wrapping apperr.ErrPermissionDenied unless the
-// caller in ctx holds a role the policy allows for method.
+// Check returns an error wrapping apperr.ErrPermissionDenied unless method
+// is Public or the caller in ctx holds a role the policy allows for it.
 func (p Policy) Check(ctx context.Context, method string) error {
+	if Public(method) {
+		return nil
+	}
 	roles, ok := p[method]
 	if !ok {
 		return fmt.Errorf("no policy for %s: %w", method, apperr.ErrPermissionDenied)
@@ -43,4 +43,26 @@ func (p Policy) Check(ctx context.Context, method string) error {
 		return fmt.Errorf("%s needs one of the roles %v: %w", method, roles, apperr.ErrPermissionDenied)
 	}
 	return nil
+}
+
+// StreamInterceptor enforces the policy on every stream except Public ones;
+// the gateway's proxy sees every call as a stream.
+func (p Policy) StreamInterceptor() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if err := p.Check(ss.Context(), info.FullMethod); err != nil {
+			return err
+		}
+		return handler(srv, ss)
+	}
+}
+
+// Merge returns one policy holding the entries of all policies.
+func Merge(policies ...Policy) Policy {
+	out := Policy{}
+	for _, p := range policies {
+		for method, roles := range p {
+			out[method] = roles
+		}
+	}
+	return out
 }

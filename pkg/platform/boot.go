@@ -1,0 +1,131 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/tandem-oss/tandem/pkg/auth"
+	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/telemetry"
+)
+
+// Common is the configuration every service reads from its environment.
+type Common struct {
+	GRPCAddr      string        `env:"TANDEM_GRPC_ADDR, default=:9090"`
+	AdminAddr     string        `env:"TANDEM_ADMIN_ADDR, default=:9464"`
+	NATSURL       string        `env:"TANDEM_NATS_URL, default=nats://127.0.0.1:4222"`
+	Stream        string        `env:"TANDEM_STREAM, default=TANDEM"`
+	SubjectPrefix string        `env:"TANDEM_SUBJECT_PREFIX, default=tandem"`
+	OIDCIssuer    string        `env:"TANDEM_OIDC_ISSUER, required"`
+	OIDCAudience  string        `env:"TANDEM_OIDC_AUDIENCE, default=tandem"`
+	OIDCJWKSURL   string        `env:"TANDEM_OIDC_JWKS_URL, required"`
+	DrainDelay    time.Duration `env:"TANDEM_DRAIN_DELAY, default=5s"`
+	LogLevel      slog.Level    `env:"TANDEM_LOG_LEVEL, default=INFO"`
+	OTLPEndpoint  string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTLPInsecure  bool          `env:"OTEL_EXPORTER_OTLP_INSECURE, default=false"`
+}
+
+// Load fills cfg (a pointer to a struct embedding Common) from the
+// environment.
+func Load(ctx context.Context, cfg any) error {
+	if err := envconfig.Process(ctx, cfg); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// Process is a service process's shared run time: its Env, the gRPC
+// listener and what to release at exit.
+type Process struct {
+	Env      Env
+	Listener net.Listener
+	closers  []func(context.Context) error
+}
+
+// Boot sets up telemetry and logging, serves /metrics on the admin address,
+// connects to NATS (ensuring the stream), builds the token verifier and
+// listens on the gRPC address. secrets are logged masked with the config.
+func Boot(ctx context.Context, service string, c Common, config any) (*Process, error) {
+	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: service, OTLPEndpoint: c.OTLPEndpoint, OTLPInsecure: c.OTLPInsecure})
+	if err != nil {
+		return nil, err
+	}
+	logger := telemetry.NewLogger(os.Stderr, c.LogLevel).With("service", service)
+	slog.SetDefault(logger)
+	logger.Info("starting", "config", config)
+	p := &Process{closers: []func(context.Context) error{tel.Shutdown}}
+
+	admin := &http.Server{Addr: c.AdminAddr, Handler: AdminHandler(tel), ReadHeaderTimeout: 5 * time.Second}
+	adminLis, err := net.Listen("tcp", c.AdminAddr)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("admin listener: %w", err)
+	}
+	go admin.Serve(adminLis)
+	p.closers = append([]func(context.Context) error{admin.Shutdown}, p.closers...)
+
+	nc, err := nats.Connect(c.NATSURL, nats.Name(service), nats.MaxReconnects(-1))
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("nats %s: %w", c.NATSURL, err)
+	}
+	p.closers = append([]func(context.Context) error{func(context.Context) error { return nc.Drain() }}, p.closers...)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	if err := eventbus.EnsureStream(ctx, js, c.Stream, c.SubjectPrefix); err != nil {
+		p.Close()
+		return nil, err
+	}
+	verifier, err := auth.NewJWKSVerifier(ctx, auth.Config{Issuer: c.OIDCIssuer, Audience: c.OIDCAudience, JWKSURL: c.OIDCJWKSURL})
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	p.Listener, err = net.Listen("tcp", c.GRPCAddr)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("grpc listener: %w", err)
+	}
+	p.Env = Env{Logger: logger, JetStream: js, Verifier: verifier, Stream: c.Stream, SubjectPrefix: c.SubjectPrefix, DrainDelay: c.DrainDelay}
+	return p, nil
+}
+
+// Close releases everything Boot set up, telemetry last so the final spans
+// and metrics are flushed. It blocks for at most ten seconds.
+func (p *Process) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for _, c := range p.closers {
+		errs = append(errs, c(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// AdminHandler serves /metrics and a liveness probe for the admin port.
+func AdminHandler(tel *telemetry.Telemetry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", tel.MetricsHandler())
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	return mux
+}
+
+// Secret is a configuration value that is never logged: it logs as
+// "REDACTED".
+type Secret string
+
+// LogValue hides the secret from slog.
+func (Secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }

@@ -1,0 +1,287 @@
+// Package gatewaysvc wires the gateway, Tandem's public surface: the gRPC
+// API of every service (proxied to the backends) and the same API as
+// HTTP/JSON through grpc-gateway, with the OpenAPI document, token
+// verification and the role policy applied at the edge. The backends check
+// the token and the tenant again.
+package gatewaysvc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	evaluationv1 "github.com/tandem-oss/tandem/gen/go/tandem/evaluation/v1"
+	matchingv1 "github.com/tandem-oss/tandem/gen/go/tandem/matching/v1"
+	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
+	schedulingv1 "github.com/tandem-oss/tandem/gen/go/tandem/scheduling/v1"
+	"github.com/tandem-oss/tandem/gen/openapi"
+	"github.com/tandem-oss/tandem/pkg/auth"
+	"github.com/tandem-oss/tandem/pkg/server"
+)
+
+// Service names, as the keys of Config.Backends.
+const (
+	ParticipantService = "tandem.participant.v1.ParticipantService"
+	MatchingService    = "tandem.matching.v1.MatchingService"
+	SchedulingService  = "tandem.scheduling.v1.SchedulingService"
+	EvaluationService  = "tandem.evaluation.v1.EvaluationService"
+)
+
+// Config is the gateway's configuration.
+type Config struct {
+	// Backends maps each service name to the address of its gRPC server.
+	Backends map[string]string
+	// Policy holds the role policy of every RPC of every backend.
+	Policy auth.Policy
+	// CallTimeout is the deadline of a backend call whose caller set none
+	// (default 30s).
+	CallTimeout time.Duration
+	// MaxBodyBytes bounds an HTTP request body (default 1 MiB).
+	MaxBodyBytes int64
+	// DevJWKS, when set, is served at /.well-known/jwks.json (dev mode).
+	DevJWKS []byte
+	// Logger, Verifier and DrainDelay as for every service.
+	Logger     *slog.Logger
+	Verifier   *auth.Verifier
+	DrainDelay time.Duration
+}
+
+// Run serves gRPC on grpcLis and HTTP/JSON on httpLis until ctx is done. It
+// blocks until both servers have stopped.
+func Run(ctx context.Context, grpcLis, httpLis net.Listener, cfg Config) error {
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = 30 * time.Second
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	conns := map[string]*grpc.ClientConn{}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for _, name := range slices.Sorted(maps.Keys(cfg.Backends)) {
+		conn, err := grpc.NewClient(cfg.Backends[name],
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+			grpc.WithChainUnaryInterceptor(policyClientInterceptor(cfg.Policy), timeoutInterceptor(cfg.CallTimeout)))
+		if err != nil {
+			return fmt.Errorf("gateway: backend %s: %w", name, err)
+		}
+		conns[name] = conn
+	}
+
+	grpcSrv, err := newGRPCServer(cfg, conns)
+	if err != nil {
+		return err
+	}
+	httpHandler, err := newHTTPHandler(ctx, cfg, conns)
+	if err != nil {
+		return err
+	}
+	httpSrv := &http.Server{Handler: httpHandler, ReadHeaderTimeout: 10 * time.Second}
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return grpcSrv.Serve(ctx, grpcLis) })
+	g.Go(func() error {
+		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("gateway: http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		if cfg.DrainDelay > 0 {
+			time.Sleep(cfg.DrainDelay)
+		}
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return httpSrv.Shutdown(shutdownCtx)
+	})
+	return g.Wait()
+}
+
+func newGRPCServer(cfg Config, conns map[string]*grpc.ClientConn) (*server.Server, error) {
+	p := &proxy{backends: conns, timeout: cfg.CallTimeout, codec: newCodec()}
+	srv, err := server.New(server.Options{
+		Logger:       cfg.Logger,
+		Stream:       []grpc.StreamServerInterceptor{cfg.Verifier.StreamInterceptor(), cfg.Policy.StreamInterceptor()},
+		Extra:        []grpc.ServerOption{grpc.UnknownServiceHandler(p.handle), grpc.ForceServerCodecV2(p.codec)},
+		NoReflection: true,
+		DrainDelay:   cfg.DrainDelay,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Reflection describes the proxied services as if they were served
+	// here, so grpcurl and other tools work against the gateway.
+	opts := reflection.ServerOptions{
+		Services:           proxiedServices{srv: srv.GRPC(), names: slices.Collect(maps.Keys(conns))},
+		DescriptorResolver: protoregistry.GlobalFiles,
+		ExtensionResolver:  protoregistry.GlobalTypes,
+	}
+	reflectionv1.RegisterServerReflectionServer(srv.GRPC(), reflection.NewServerV1(opts))
+	reflectionv1alpha.RegisterServerReflectionServer(srv.GRPC(), reflection.NewServer(opts))
+	return srv, nil
+}
+
+// proxiedServices lists the gateway's own services plus the proxied ones.
+type proxiedServices struct {
+	srv   *grpc.Server
+	names []string
+}
+
+func (p proxiedServices) GetServiceInfo() map[string]grpc.ServiceInfo {
+	info := p.srv.GetServiceInfo()
+	for _, n := range p.names {
+		info[n] = grpc.ServiceInfo{}
+	}
+	return info
+}
+
+func newHTTPHandler(ctx context.Context, cfg Config, conns map[string]*grpc.ClientConn) (http.Handler, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
+			// Unknown fields are an error, so a misspelt field is reported
+			// instead of silently ignored.
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+	)
+	register := map[string]func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		ParticipantService: func(ctx context.Context, m *runtime.ServeMux, c *grpc.ClientConn) error {
+			return participantv1.RegisterParticipantServiceHandlerClient(ctx, m, participantv1.NewParticipantServiceClient(c))
+		},
+		MatchingService: func(ctx context.Context, m *runtime.ServeMux, c *grpc.ClientConn) error {
+			return matchingv1.RegisterMatchingServiceHandlerClient(ctx, m, matchingv1.NewMatchingServiceClient(c))
+		},
+		SchedulingService: func(ctx context.Context, m *runtime.ServeMux, c *grpc.ClientConn) error {
+			return schedulingv1.RegisterSchedulingServiceHandlerClient(ctx, m, schedulingv1.NewSchedulingServiceClient(c))
+		},
+		EvaluationService: func(ctx context.Context, m *runtime.ServeMux, c *grpc.ClientConn) error {
+			return evaluationv1.RegisterEvaluationServiceHandlerClient(ctx, m, evaluationv1.NewEvaluationServiceClient(c))
+		},
+	}
+	for name, conn := range conns {
+		reg, ok := register[name]
+		if !ok {
+			return nil, fmt.Errorf("gateway: unknown backend service %q", name)
+		}
+		if err := reg(ctx, mux, conn); err != nil {
+			return nil, fmt.Errorf("gateway: register %s: %w", name, err)
+		}
+	}
+
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { healthz(w, r, conns) })
+	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openapi.JSON)
+	})
+	if cfg.DevJWKS != nil {
+		root.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(cfg.DevJWKS)
+		})
+	}
+	root.Handle("/v1/", authenticate(cfg.Verifier, http.MaxBytesHandler(mux, cfg.MaxBodyBytes)))
+	return otelhttp.NewHandler(root, "gateway"), nil
+}
+
+// authenticate verifies the bearer token before any API route runs and
+// answers 401 with a google.rpc.Status body otherwise. The token is then
+// forwarded to the backend, which verifies it again.
+func authenticate(v *auth.Verifier, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, ok := auth.BearerToken(r.Header.Get("Authorization"))
+		if !ok {
+			writeStatus(w, http.StatusUnauthorized, 16, "missing bearer token")
+			return
+		}
+		p, err := v.Verify(r.Context(), raw)
+		if err != nil {
+			writeStatus(w, http.StatusUnauthorized, 16, err.Error())
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// writeStatus writes an error in grpc-gateway's google.rpc.Status shape.
+func writeStatus(w http.ResponseWriter, httpCode, grpcCode int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	if httpCode == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tandem"`)
+	}
+	w.WriteHeader(httpCode)
+	json.NewEncoder(w).Encode(map[string]any{"code": grpcCode, "message": msg, "details": []any{}})
+}
+
+// policyClientInterceptor applies the role policy to HTTP calls; the
+// principal was put in the context by authenticate.
+func policyClientInterceptor(p auth.Policy) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if err := p.Check(ctx, method); err != nil {
+			return server.Status(err).Err()
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+}
+
+// timeoutInterceptor gives every backend call a deadline.
+func timeoutInterceptor(d time.Duration) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+}
+
+// healthz answers 200 when every backend reports SERVING, else 503 with the
+// state of each.
+func healthz(w http.ResponseWriter, r *http.Request, conns map[string]*grpc.ClientConn) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	states := map[string]string{}
+	code := http.StatusOK
+	for name, conn := range conns {
+		resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		switch {
+		case err != nil:
+			states[name] = "UNREACHABLE"
+			code = http.StatusServiceUnavailable
+		default:
+			states[name] = resp.GetStatus().String()
+			if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+				code = http.StatusServiceUnavailable
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]any{"status": http.StatusText(code), "services": states})
+}
