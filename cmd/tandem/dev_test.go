@@ -23,9 +23,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tandem-oss/tandem/cmd/tandem/internal/devserver"
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
 	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
-	"github.com/tandem-oss/tandem/cmd/tandem/internal/devserver"
 )
 
 // startDev runs `tandem dev` in-process on free loopback ports and returns
