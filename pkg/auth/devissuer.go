@@ -100,7 +100,7 @@ func newDevSigner(key *ecdsa.PrivateKey) *DevSigner {
 // Sign issues a token for p, valid for ttl.
 func (s *DevSigner) Sign(p Principal, ttl time.Duration) (string, error) {
 	now := time.Now()
-	claims := Claims{
+	return s.SignClaims(Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    DevIssuer,
 			Subject:   p.Subject,
@@ -111,7 +111,12 @@ func (s *DevSigner) Sign(p Principal, ttl time.Duration) (string, error) {
 		},
 		Tenant: p.Tenant,
 		Roles:  p.Roles,
-	}
+	})
+}
+
+// SignClaims signs claims as they are; tests use it to forge bad tokens
+// with the trusted key.
+func (s *DevSigner) SignClaims(claims Claims) (string, error) {
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
 	tok.Header["kid"] = s.kid
 	signed, err := tok.SignedString(s.key)
@@ -124,15 +129,12 @@ func (s *DevSigner) Sign(p Principal, ttl time.Duration) (string, error) {
 // JWKS returns the public key as a JSON Web Key Set, as served at
 // /.well-known/jwks.json in dev mode.
 func (s *DevSigner) JWKS() []byte {
-	size := (s.key.Curve.Params().BitSize + 7) / 8
-	enc := func(b []byte) string {
-		padded := make([]byte, size)
-		copy(padded[size-len(b):], b)
-		return base64.RawURLEncoding.EncodeToString(padded)
-	}
+	// Uncompressed point: 0x04 || X || Y, 32 bytes each for P-256.
+	point, _ := s.key.PublicKey.Bytes()
+	enc := base64.RawURLEncoding.EncodeToString
 	set := map[string]any{"keys": []map[string]string{{
 		"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": s.kid,
-		"x": enc(s.key.PublicKey.X.Bytes()), "y": enc(s.key.PublicKey.Y.Bytes()),
+		"x": enc(point[1:33]), "y": enc(point[33:65]),
 	}}}
 	raw, _ := json.Marshal(set)
 	return raw
