@@ -53,8 +53,8 @@ type Process struct {
 }
 
 // Boot sets up telemetry and logging, serves /metrics on the admin address,
-// connects to NATS (ensuring the stream), builds the token verifier and
-// listens on the gRPC address. secrets are logged masked with the config.
+// builds the token verifier and listens on the gRPC address. config (with
+// Secret fields masked) is logged once.
 func Boot(ctx context.Context, service string, c Common, config any) (*Process, error) {
 	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: service, OTLPEndpoint: c.OTLPEndpoint, OTLPInsecure: c.OTLPInsecure})
 	if err != nil {
@@ -74,21 +74,6 @@ func Boot(ctx context.Context, service string, c Common, config any) (*Process, 
 	go admin.Serve(adminLis)
 	p.closers = append([]func(context.Context) error{admin.Shutdown}, p.closers...)
 
-	nc, err := nats.Connect(c.NATSURL, nats.Name(service), nats.MaxReconnects(-1))
-	if err != nil {
-		p.Close()
-		return nil, fmt.Errorf("nats %s: %w", c.NATSURL, err)
-	}
-	p.closers = append([]func(context.Context) error{func(context.Context) error { return nc.Drain() }}, p.closers...)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		p.Close()
-		return nil, fmt.Errorf("jetstream: %w", err)
-	}
-	if err := eventbus.EnsureStream(ctx, js, c.Stream, c.SubjectPrefix); err != nil {
-		p.Close()
-		return nil, err
-	}
 	verifier, err := auth.NewJWKSVerifier(ctx, auth.Config{Issuer: c.OIDCIssuer, Audience: c.OIDCAudience, JWKSURL: c.OIDCJWKSURL})
 	if err != nil {
 		p.Close()
@@ -99,8 +84,27 @@ func Boot(ctx context.Context, service string, c Common, config any) (*Process, 
 		p.Close()
 		return nil, fmt.Errorf("grpc listener: %w", err)
 	}
-	p.Env = Env{Logger: logger, JetStream: js, Verifier: verifier, Stream: c.Stream, SubjectPrefix: c.SubjectPrefix, DrainDelay: c.DrainDelay}
+	p.Env = Env{Logger: logger, Verifier: verifier, Stream: c.Stream, SubjectPrefix: c.SubjectPrefix, DrainDelay: c.DrainDelay}
 	return p, nil
+}
+
+// ConnectNATS connects to c.NATSURL, ensures the event stream exists and
+// sets p.Env.JetStream; the connection is drained by Close.
+func (p *Process) ConnectNATS(ctx context.Context, service string, c Common) error {
+	nc, err := nats.Connect(c.NATSURL, nats.Name(service), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("nats %s: %w", c.NATSURL, err)
+	}
+	p.closers = append([]func(context.Context) error{func(context.Context) error { return nc.Drain() }}, p.closers...)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	if err := eventbus.EnsureStream(ctx, js, c.Stream, c.SubjectPrefix); err != nil {
+		return err
+	}
+	p.Env.JetStream = js
+	return nil
 }
 
 // Close releases everything Boot set up, telemetry last so the final spans

@@ -40,6 +40,9 @@ func realMain(ctx context.Context) error {
 		return err
 	}
 	defer proc.Close()
+	if err := proc.ConnectNATS(ctx, "participant", cfg.Common); err != nil {
+		return err
+	}
 	return participantsvc.Run(ctx, proc.Listener, participantsvc.Config{
 		DatabaseURL:  string(cfg.DatabaseURL),
 		PageTokenKey: []byte(cfg.PageTokenKey),
