@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tandem-oss/tandem/cmd/tandem/internal/devserver"
+	"github.com/tandem-oss/tandem/pkg/testkit"
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
 	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 )
@@ -214,6 +215,35 @@ func TestDevContract(t *testing.T) {
 		var ev eventsv1.ProgramCreated
 		require.NoError(t, proto.Unmarshal(m.Data(), &ev))
 		require.Equal(t, programID, ev.GetProgram().GetId())
+	})
+
+	t.Run("enrolment reaches the evaluation report through events", func(t *testing.T) {
+		code, person := httpDo(t, http.MethodPost, base+"/v1/people", token,
+			`{"displayName":"Grace Senior","email":"grace@acme.example","timeZone":"America/New_York","seniorityLevel":10,"languages":["en"]}`)
+		require.Equal(t, http.StatusOK, code, "body: %v", person)
+		code, _ = httpDo(t, http.MethodPost, base+"/v1/programs/"+programID+":transition", token, `{"state":"PROGRAM_STATE_ENROLLING"}`)
+		require.Equal(t, http.StatusOK, code)
+		code, p := httpDo(t, http.MethodPost, base+"/v1/programs/"+programID+"/participants", token,
+			`{"personId":"`+person["id"].(string)+`","role":"PARTICIPANT_ROLE_MENTEE","developmentAreas":[{"skillId":"genai","currentLevel":1,"targetLevel":4}]}`)
+		require.Equal(t, http.StatusOK, code, "body: %v", p)
+
+		var report map[string]any
+		testkit.Eventually(t, 20*time.Second, func() bool {
+			code, report = httpDo(t, http.MethodGet, base+"/v1/programs/"+programID+"/report", token, "")
+			return code == http.StatusOK && report["enrolledMentees"] == float64(1)
+		}, "report counts the enrolled mentee: %v", report)
+	})
+
+	t.Run("matching and scheduling answer over HTTP", func(t *testing.T) {
+		code, cfg := httpDo(t, http.MethodGet, base+"/v1/programs/"+programID+"/scoringConfig", token, "")
+		require.Equal(t, http.StatusOK, code, "body: %v", cfg)
+		require.NotEmpty(t, cfg["weights"])
+		code, avail := httpDo(t, http.MethodPut, base+"/v1/people/p1/availability", token,
+			`{"timeZone":"Europe/London","windows":[{"day":"DAY_OF_WEEK_MONDAY","start":"09:00","end":"12:00"}]}`)
+		require.Equal(t, http.StatusOK, code, "body: %v", avail)
+		code, _ = httpDo(t, http.MethodPut, base+"/v1/people/p1/availability", token,
+			`{"timeZone":"Europe/London","windows":[{"day":"DAY_OF_WEEK_MONDAY","start":"12:00","end":"09:00"}]}`)
+		require.Equal(t, http.StatusBadRequest, code)
 	})
 
 	t.Run("data survives a restart", func(t *testing.T) {

@@ -9,8 +9,11 @@ require (
 	github.com/stretchr/testify v1.12.1
 	github.com/tandem-oss/tandem/gen/go v0.0.0
 	github.com/tandem-oss/tandem/pkg v0.0.0
+	github.com/tandem-oss/tandem/services/evaluation v0.0.0
 	github.com/tandem-oss/tandem/services/gateway v0.0.0
+	github.com/tandem-oss/tandem/services/matching v0.0.0
 	github.com/tandem-oss/tandem/services/participant v0.0.0
+	github.com/tandem-oss/tandem/services/scheduling v0.0.0
 	golang.org/x/sync v0.24.0
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -35,6 +37,36 @@ type Common struct {
 	OTLPInsecure  bool          `env:"OTEL_EXPORTER_OTLP_INSECURE, default=false"`
 }
 
+// Base returns the Common part of a service's configuration struct.
+func (c *Common) Base() *Common { return c }
+
+// Config is a service's configuration struct: it embeds Common.
+type Config interface{ Base() *Common }
+
+// Main loads cfg from the environment, boots the process, runs run until
+// SIGINT or SIGTERM and releases everything. It returns the exit code for
+// the service's main, the only place that exits.
+func Main(service string, cfg Config, run func(ctx context.Context, p *Process) error) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := func() error {
+		if err := Load(ctx, cfg); err != nil {
+			return err
+		}
+		p, err := Boot(ctx, service, *cfg.Base(), cfg)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		return run(ctx, p)
+	}()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", service, err)
+		return 1
+	}
+	return 0
+}
+
 // Load fills cfg (a pointer to a struct embedding Common) from the
 // environment.
 func Load(ctx context.Context, cfg any) error {
@@ -49,6 +81,8 @@ func Load(ctx context.Context, cfg any) error {
 type Process struct {
 	Env      Env
 	Listener net.Listener
+	service  string
+	common   Common
 	closers  []func(context.Context) error
 }
 
@@ -63,7 +97,7 @@ func Boot(ctx context.Context, service string, c Common, config any) (*Process, 
 	logger := telemetry.NewLogger(os.Stderr, c.LogLevel).With("service", service)
 	slog.SetDefault(logger)
 	logger.Info("starting", "config", config)
-	p := &Process{closers: []func(context.Context) error{tel.Shutdown}}
+	p := &Process{service: service, common: c, closers: []func(context.Context) error{tel.Shutdown}}
 
 	admin := &http.Server{Addr: c.AdminAddr, Handler: AdminHandler(tel), ReadHeaderTimeout: 5 * time.Second}
 	adminLis, err := net.Listen("tcp", c.AdminAddr)
@@ -88,10 +122,11 @@ func Boot(ctx context.Context, service string, c Common, config any) (*Process, 
 	return p, nil
 }
 
-// ConnectNATS connects to c.NATSURL, ensures the event stream exists and
-// sets p.Env.JetStream; the connection is drained by Close.
-func (p *Process) ConnectNATS(ctx context.Context, service string, c Common) error {
-	nc, err := nats.Connect(c.NATSURL, nats.Name(service), nats.MaxReconnects(-1))
+// ConnectNATS connects to TANDEM_NATS_URL, ensures the event stream exists
+// and sets p.Env.JetStream; the connection is drained by Close.
+func (p *Process) ConnectNATS(ctx context.Context) error {
+	c := p.common
+	nc, err := nats.Connect(c.NATSURL, nats.Name(p.service), nats.MaxReconnects(-1))
 	if err != nil {
 		return fmt.Errorf("nats %s: %w", c.NATSURL, err)
 	}

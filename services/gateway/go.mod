@@ -4,10 +4,6 @@ go 1.26.8
 
 require (
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.32.0
-	github.com/tandem-oss/tandem/gen/go v0.0.0
-	github.com/tandem-oss/tandem/gen/openapi v0.0.0
-	github.com/tandem-oss/tandem/pkg v0.0.0
-	github.com/tandem-oss/tandem/services/participant v0.0.0-00010101000000-000000000000
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0
 	golang.org/x/sync v0.24.0
@@ -80,9 +76,22 @@ require (
 	modernc.org/sqlite v1.60.1 // indirect
 )
 
+require (
+	github.com/tandem-oss/tandem/gen/go v0.0.0
+	github.com/tandem-oss/tandem/gen/openapi v0.0.0
+	github.com/tandem-oss/tandem/pkg v0.0.0
+	github.com/tandem-oss/tandem/services/evaluation v0.0.0
+	github.com/tandem-oss/tandem/services/matching v0.0.0
+	github.com/tandem-oss/tandem/services/participant v0.0.0
+	github.com/tandem-oss/tandem/services/scheduling v0.0.0
+)
+
 replace (
 	github.com/tandem-oss/tandem/gen/go => ../../gen/go
 	github.com/tandem-oss/tandem/gen/openapi => ../../gen/openapi
 	github.com/tandem-oss/tandem/pkg => ../../pkg
-	github.com/tandem-oss/tandem/services/participant => ../participant
+	github.com/tandem-oss/tandem/services/evaluation => ../../services/evaluation
+	github.com/tandem-oss/tandem/services/matching => ../../services/matching
+	github.com/tandem-oss/tandem/services/participant => ../../services/participant
+	github.com/tandem-oss/tandem/services/scheduling => ../../services/scheduling
 )

@@ -8,51 +8,38 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/tandem-oss/tandem/pkg/auth"
 	"github.com/tandem-oss/tandem/pkg/platform"
 	"github.com/tandem-oss/tandem/services/gateway/gatewaysvc"
-	"github.com/tandem-oss/tandem/services/participant/participantsvc"
 )
 
 type config struct {
 	platform.Common
 	HTTPAddr        string `env:"TANDEM_HTTP_ADDR, default=:8080"`
 	ParticipantAddr string `env:"TANDEM_PARTICIPANT_ADDR, required"`
+	MatchingAddr    string `env:"TANDEM_MATCHING_ADDR, required"`
+	SchedulingAddr  string `env:"TANDEM_SCHEDULING_ADDR, required"`
+	EvaluationAddr  string `env:"TANDEM_EVALUATION_ADDR, required"`
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := realMain(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "gateway:", err)
-		os.Exit(1)
-	}
-}
-
-func realMain(ctx context.Context) error {
 	var cfg config
-	if err := platform.Load(ctx, &cfg); err != nil {
-		return err
-	}
-	proc, err := platform.Boot(ctx, "gateway", cfg.Common, cfg)
-	if err != nil {
-		return err
-	}
-	defer proc.Close()
-	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("http listener: %w", err)
-	}
-	return gatewaysvc.Run(ctx, proc.Listener, httpLis, gatewaysvc.Config{
-		Backends: map[string]string{
-			gatewaysvc.ParticipantService: cfg.ParticipantAddr,
-		},
-		Policy:     auth.Merge(participantsvc.Policy),
-		Logger:     proc.Env.Logger,
-		Verifier:   proc.Env.Verifier,
-		DrainDelay: cfg.DrainDelay,
-	})
+	os.Exit(platform.Main("gateway", &cfg, func(ctx context.Context, p *platform.Process) error {
+		httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("http listener: %w", err)
+		}
+		return gatewaysvc.Run(ctx, p.Listener, httpLis, gatewaysvc.Config{
+			Backends: map[string]string{
+				gatewaysvc.ParticipantService: cfg.ParticipantAddr,
+				gatewaysvc.MatchingService:    cfg.MatchingAddr,
+				gatewaysvc.SchedulingService:  cfg.SchedulingAddr,
+				gatewaysvc.EvaluationService:  cfg.EvaluationAddr,
+			},
+			Policy:     gatewaysvc.Policy,
+			Logger:     p.Env.Logger,
+			Verifier:   p.Env.Verifier,
+			DrainDelay: cfg.DrainDelay,
+		})
+	}))
 }

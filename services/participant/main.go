@@ -1,15 +1,12 @@
-// Command participant runs the participant service on its own, as in a
-// Kubernetes Deployment. Configuration comes from the environment: see
-// platform.Common and the fields below, and docs/operations.md.
+// Command participant runs the participant service on its own, as in a Kubernetes
+// Deployment. It is configured by environment: platform.Common, the fields
+// below, and docs/operations.md.
 package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
-	_ "time/tzdata" // time zone data for validation, independent of the image
+	_ "time/tzdata" // time zone data independent of the image
 
 	"github.com/tandem-oss/tandem/pkg/platform"
 	"github.com/tandem-oss/tandem/services/participant/participantsvc"
@@ -22,29 +19,11 @@ type config struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := realMain(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "participant:", err)
-		os.Exit(1)
-	}
-}
-
-func realMain(ctx context.Context) error {
 	var cfg config
-	if err := platform.Load(ctx, &cfg); err != nil {
-		return err
-	}
-	proc, err := platform.Boot(ctx, "participant", cfg.Common, cfg)
-	if err != nil {
-		return err
-	}
-	defer proc.Close()
-	if err := proc.ConnectNATS(ctx, "participant", cfg.Common); err != nil {
-		return err
-	}
-	return participantsvc.Run(ctx, proc.Listener, participantsvc.Config{
-		DatabaseURL:  string(cfg.DatabaseURL),
-		PageTokenKey: []byte(cfg.PageTokenKey),
-	}, proc.Env)
+	os.Exit(platform.Main("participant", &cfg, func(ctx context.Context, p *platform.Process) error {
+		if err := p.ConnectNATS(ctx); err != nil {
+			return err
+		}
+		return participantsvc.Run(ctx, p.Listener, participantsvc.Config{DatabaseURL: string(cfg.DatabaseURL), PageTokenKey: []byte(cfg.PageTokenKey)}, p.Env)
+	}))
 }

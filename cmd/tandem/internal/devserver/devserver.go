@@ -28,8 +28,11 @@ import (
 	"github.com/tandem-oss/tandem/pkg/eventbus"
 	"github.com/tandem-oss/tandem/pkg/platform"
 	"github.com/tandem-oss/tandem/pkg/telemetry"
+	"github.com/tandem-oss/tandem/services/evaluation/evaluationsvc"
 	"github.com/tandem-oss/tandem/services/gateway/gatewaysvc"
+	"github.com/tandem-oss/tandem/services/matching/matchingsvc"
 	"github.com/tandem-oss/tandem/services/participant/participantsvc"
+	"github.com/tandem-oss/tandem/services/scheduling/schedulingsvc"
 )
 
 // Config says where the dev server keeps its data and listens.
@@ -116,9 +119,19 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 		listeners[name] = lis
 		return lis, nil
 	}
+	dbURL := func(service string) string { return "sqlite:" + filepath.Join(cfg.DataDir, service+".db") }
 	backends := map[string]func(ctx context.Context, lis net.Listener) error{
 		gatewaysvc.ParticipantService: func(ctx context.Context, lis net.Listener) error {
 			return participantsvc.Run(ctx, lis, participantsvc.Config{DatabaseURL: ParticipantDB(cfg.DataDir), PageTokenKey: pageKey}, env)
+		},
+		gatewaysvc.MatchingService: func(ctx context.Context, lis net.Listener) error {
+			return matchingsvc.Run(ctx, lis, matchingsvc.Config{DatabaseURL: dbURL("matching")}, env)
+		},
+		gatewaysvc.SchedulingService: func(ctx context.Context, lis net.Listener) error {
+			return schedulingsvc.Run(ctx, lis, schedulingsvc.Config{DatabaseURL: dbURL("scheduling")}, env)
+		},
+		gatewaysvc.EvaluationService: func(ctx context.Context, lis net.Listener) error {
+			return evaluationsvc.Run(ctx, lis, evaluationsvc.Config{DatabaseURL: dbURL("evaluation")}, env)
 		},
 	}
 	addrs := map[string]string{}
@@ -148,7 +161,7 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	}
 	g.Go(func() error {
 		return named("gateway", gatewaysvc.Run(gctx, grpcLis, httpLis, gatewaysvc.Config{
-			Backends: addrs, Policy: auth.Merge(participantsvc.Policy),
+			Backends: addrs, Policy: gatewaysvc.Policy,
 			DevJWKS: signer.JWKS(), Logger: logger, Verifier: verifier,
 		}))
 	})

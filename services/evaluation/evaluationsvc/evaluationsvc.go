@@ -1,0 +1,67 @@
+// Package evaluationsvc wires the evaluation service: its database, its
+// gRPC API, the event consumer that feeds its projections and its outbox
+// relay. The service's own main and `tandem dev` both run it through Run.
+package evaluationsvc
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	evaluationv1 "github.com/tandem-oss/tandem/gen/go/tandem/evaluation/v1"
+	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/platform"
+	"github.com/tandem-oss/tandem/pkg/sqlstore"
+	"github.com/tandem-oss/tandem/services/evaluation/internal/evaluation"
+	"github.com/tandem-oss/tandem/services/evaluation/internal/events"
+	"github.com/tandem-oss/tandem/services/evaluation/internal/grpcapi"
+	evaluationsql "github.com/tandem-oss/tandem/services/evaluation/internal/sqlstore"
+)
+
+// Config is the evaluation service's own configuration.
+type Config struct {
+	// DatabaseURL is postgres://… or sqlite:PATH.
+	DatabaseURL string
+}
+
+// Policy is the role policy of every EvaluationService RPC.
+var Policy = grpcapi.Policy
+
+// Run serves the evaluation service on lis until ctx is done, consuming
+// participant events from the environment's stream, which must exist (see
+// eventbus.EnsureStream). It blocks until the server, the consumer and the
+// outbox relay have stopped. The service publishes no events yet; the relay
+// runs so that the first ones need no change here.
+func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
+	db, err := Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	relay := env.NewRelay(db)
+	store := evaluationsql.New(db)
+	logger := cmp.Or(env.Logger, slog.Default())
+	consumer := eventbus.NewConsumer(db, env.JetStream, eventbus.ConsumerConfig{
+		Name:           events.ConsumerName,
+		Stream:         cmp.Or(env.Stream, eventbus.DefaultStream),
+		FilterSubjects: events.FilterSubjects(cmp.Or(env.SubjectPrefix, eventbus.DefaultSubjectPrefix)),
+		Logger:         logger,
+	}, events.Handler(store, logger))
+	srv, err := env.NewServer(Policy)
+	if err != nil {
+		return err
+	}
+	evaluationv1.RegisterEvaluationServiceServer(srv.GRPC(), grpcapi.New(evaluation.NewService(store)))
+	return platform.Serve(ctx, srv, lis, relay.Run, consumer.Run)
+}
+
+// Open opens the service's database and applies its migrations.
+func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
+	db, err := sqlstore.Open(ctx, url, eventbus.Migrations, evaluationsql.Migrations)
+	if err != nil {
+		return nil, fmt.Errorf("evaluation: %w", err)
+	}
+	return db, nil
+}

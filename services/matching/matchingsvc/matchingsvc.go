@@ -1,0 +1,54 @@
+// Package matchingsvc wires the matching service: its database, its gRPC
+// API and its outbox relay. The service's own main and `tandem dev` both run
+// it through Run.
+package matchingsvc
+
+import (
+	"context"
+	"fmt"
+	"net"
+
+	matchingv1 "github.com/tandem-oss/tandem/gen/go/tandem/matching/v1"
+	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/platform"
+	"github.com/tandem-oss/tandem/pkg/sqlstore"
+	"github.com/tandem-oss/tandem/services/matching/internal/grpcapi"
+	"github.com/tandem-oss/tandem/services/matching/internal/matching"
+	matchingsql "github.com/tandem-oss/tandem/services/matching/internal/sqlstore"
+)
+
+// Config is the matching service's own configuration.
+type Config struct {
+	// DatabaseURL is postgres://… or sqlite:PATH.
+	DatabaseURL string
+}
+
+// Policy is the role policy of every MatchingService RPC.
+var Policy = grpcapi.Policy
+
+// Run serves the matching service on lis until ctx is done. It blocks until
+// the server and the outbox relay have stopped.
+func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
+	db, err := Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	relay := env.NewRelay(db)
+	store := matchingsql.New(db, relay.Notify)
+	srv, err := env.NewServer(Policy)
+	if err != nil {
+		return err
+	}
+	matchingv1.RegisterMatchingServiceServer(srv.GRPC(), grpcapi.New(matching.NewService(store)))
+	return platform.Serve(ctx, srv, lis, relay.Run)
+}
+
+// Open opens the service's database and applies its migrations.
+func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
+	db, err := sqlstore.Open(ctx, url, eventbus.Migrations, matchingsql.Migrations)
+	if err != nil {
+		return nil, fmt.Errorf("matching: %w", err)
+	}
+	return db, nil
+}

@@ -1,0 +1,28 @@
+// Command scheduling runs the scheduling service on its own, as in a Kubernetes
+// Deployment. It is configured by environment: platform.Common, the fields
+// below, and docs/operations.md.
+package main
+
+import (
+	"context"
+	"os"
+	_ "time/tzdata" // time zone data independent of the image
+
+	"github.com/tandem-oss/tandem/pkg/platform"
+	"github.com/tandem-oss/tandem/services/scheduling/schedulingsvc"
+)
+
+type config struct {
+	platform.Common
+	DatabaseURL platform.Secret `env:"TANDEM_DATABASE_URL, required"`
+}
+
+func main() {
+	var cfg config
+	os.Exit(platform.Main("scheduling", &cfg, func(ctx context.Context, p *platform.Process) error {
+		if err := p.ConnectNATS(ctx); err != nil {
+			return err
+		}
+		return schedulingsvc.Run(ctx, p.Listener, schedulingsvc.Config{DatabaseURL: string(cfg.DatabaseURL)}, p.Env)
+	}))
+}
