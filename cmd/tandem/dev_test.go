@@ -24,9 +24,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tandem-oss/tandem/cmd/tandem/internal/devserver"
-	"github.com/tandem-oss/tandem/pkg/testkit"
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
 	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
+	"github.com/tandem-oss/tandem/pkg/testkit"
 )
 
 // startDev runs `tandem dev` in-process on free loopback ports and returns
