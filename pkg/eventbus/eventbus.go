@@ -96,7 +96,7 @@ const insertColumns = 11
 // trace context of ctx is stored with it so that the trace continues across
 // NATS. source is the CloudEvents source, e.g. "tandem/participant". Enqueue
 // does not wake a relay; call Relay.Notify after the commit for a prompt
-// publish. It blocks for the INSERT statements only.
+// publish, or let InTx do both. It blocks for the INSERT statements only.
 func Enqueue(ctx context.Context, tx *sql.Tx, source string, events ...Event) error {
 	if len(events) == 0 {
 		return nil
@@ -136,6 +136,25 @@ func Enqueue(ctx context.Context, tx *sql.Tx, source string, events ...Event) er
 		}
 	}
 	return nil
+}
+
+// InTx runs fn in a transaction of db and writes the events fn returns to
+// the outbox in the same transaction; after a successful commit it calls
+// notify (if not nil) to wake the relay. An error of fn or of Enqueue rolls
+// everything back, notifies nobody and is returned as is. It blocks for the
+// transaction only.
+func InTx(ctx context.Context, db *sqlstore.DB, source string, notify func(), fn func(tx *sql.Tx) ([]Event, error)) error {
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		events, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		return Enqueue(ctx, tx, source, events...)
+	})
+	if err == nil && notify != nil {
+		notify()
+	}
+	return err
 }
 
 func (e Event) validate() error {

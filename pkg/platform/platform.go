@@ -44,12 +44,39 @@ func (e Env) NewServer(policy auth.Policy) (*server.Server, error) {
 	})
 }
 
+// WithDefaults returns e with its empty fields set to their defaults:
+// Logger slog.Default(), Stream eventbus.DefaultStream and SubjectPrefix
+// eventbus.DefaultSubjectPrefix.
+func (e Env) WithDefaults() Env {
+	if e.Logger == nil {
+		e.Logger = slog.Default()
+	}
+	if e.Stream == "" {
+		e.Stream = eventbus.DefaultStream
+	}
+	if e.SubjectPrefix == "" {
+		e.SubjectPrefix = eventbus.DefaultSubjectPrefix
+	}
+	return e
+}
+
 // NewRelay returns the outbox relay of db, publishing into the environment's
 // stream.
 func (e Env) NewRelay(db *sqlstore.DB) *eventbus.Relay {
+	e = e.WithDefaults()
 	return eventbus.NewRelay(db, e.JetStream, eventbus.RelayConfig{
 		Stream: e.Stream, SubjectPrefix: e.SubjectPrefix, Logger: e.Logger,
 	})
+}
+
+// NewConsumer returns a durable consumer named name of the environment's
+// stream, reading the subjects <prefix>.<filter> (filter without the
+// prefix, e.g. "*.participant.>"). It does not start it.
+func (e Env) NewConsumer(db *sqlstore.DB, name, filter string, h eventbus.Handler) *eventbus.Consumer {
+	e = e.WithDefaults()
+	return eventbus.NewConsumer(db, e.JetStream, eventbus.ConsumerConfig{
+		Name: name, Stream: e.Stream, FilterSubjects: []string{e.SubjectPrefix + "." + filter}, Logger: e.Logger,
+	}, h)
 }
 
 // Serve runs srv on lis together with the background loops until ctx is

@@ -4,10 +4,8 @@
 package evaluationsvc
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 
 	evaluationv1 "github.com/tandem-oss/tandem/gen/go/tandem/evaluation/v1"
@@ -40,15 +38,10 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 		return err
 	}
 	defer db.Close()
+	env = env.WithDefaults() // the handler logs through env.Logger
 	relay := env.NewRelay(db)
 	store := evaluationsql.New(db)
-	logger := cmp.Or(env.Logger, slog.Default())
-	consumer := eventbus.NewConsumer(db, env.JetStream, eventbus.ConsumerConfig{
-		Name:           events.ConsumerName,
-		Stream:         cmp.Or(env.Stream, eventbus.DefaultStream),
-		FilterSubjects: events.FilterSubjects(cmp.Or(env.SubjectPrefix, eventbus.DefaultSubjectPrefix)),
-		Logger:         logger,
-	}, events.Handler(store, logger))
+	consumer := env.NewConsumer(db, events.ConsumerName, events.FilterSubject, events.Handler(store, env.Logger))
 	srv, err := env.NewServer(Policy)
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package evaluationsvc_test
 
 import (
+	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -17,6 +19,8 @@ import (
 	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	"github.com/tandem-oss/tandem/pkg/auth"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/platform"
+	"github.com/tandem-oss/tandem/pkg/servicetest"
 	"github.com/tandem-oss/tandem/pkg/testkit"
 	"github.com/tandem-oss/tandem/services/evaluation/evaluationsvc"
 )
@@ -43,15 +47,17 @@ const (
 
 func TestProgramReportFromEvents(t *testing.T) {
 	testkit.Stores(t, func(t *testing.T, url string) {
-		h := start(t, url)
-		outbox := h.participantOutbox(t)
-		client := evaluationv1.NewEvaluationServiceClient(h.conn)
+		h := servicetest.Start(t, func(ctx context.Context, lis net.Listener, env platform.Env) error {
+			return evaluationsvc.Run(ctx, lis, evaluationsvc.Config{DatabaseURL: url}, env)
+		})
+		outbox := newParticipantOutbox(t, h)
+		client := evaluationv1.NewEvaluationServiceClient(h.Conn)
 		acme, globex := testkit.RandomName("acme"), testkit.RandomName("globex")
-		analyst := h.as(t, acme, auth.RoleAnalyst)
+		analyst := h.As(t, acme, auth.RoleAnalyst)
 		ignoreAsOf := protocmp.IgnoreFields(&evaluationv1.ProgramReport{}, "as_of_time")
 		report := func(t *testing.T, tenant, program string) *evaluationv1.ProgramReport {
 			t.Helper()
-			r, err := client.GetProgramReport(h.as(t, tenant, auth.RoleProgramManager), &evaluationv1.GetProgramReportRequest{ProgramId: program})
+			r, err := client.GetProgramReport(h.As(t, tenant, auth.RoleProgramManager), &evaluationv1.GetProgramReportRequest{ProgramId: program})
 			require.NoError(t, err)
 			return r
 		}
@@ -76,8 +82,8 @@ func TestProgramReportFromEvents(t *testing.T) {
 
 		var first *evaluationv1.ProgramReport
 		t.Run("the report counts the projected events as of the newest", func(t *testing.T) {
-			newest := h.lastEvent(t, acme+".participant.updated")
-			h.awaitConsumed(t, newest.Sequence)
+			newest := h.LastEvent(t, acme+".participant.updated")
+			awaitConsumed(t, h, newest.Sequence)
 			eventTime, err := time.Parse(time.RFC3339Nano, newest.Header.Get(eventbus.HeaderTime))
 			require.NoError(t, err)
 			want.AsOfTime = timestamppb.New(eventTime)
@@ -101,7 +107,7 @@ func TestProgramReportFromEvents(t *testing.T) {
 			// copy gets a new one: only the ce-id still says it is the same
 			// event, as after a republish outside the window. The inbox
 			// skips it; the projection's newest-event rule would too.
-			original := h.lastEvent(t, acme+".participant.enrolled")
+			original := h.LastEvent(t, acme+".participant.enrolled")
 			require.Equal(t, "tandem.participant.enrolled", original.Header.Get(eventbus.HeaderType))
 			copied := nats.NewMsg(original.Subject)
 			copied.Data = original.Data
@@ -109,29 +115,29 @@ func TestProgramReportFromEvents(t *testing.T) {
 				copied.Header[k] = v
 			}
 			copied.Header.Set(jetstream.MsgIDHeader, testkit.RandomName("redelivery-"))
-			ack, err := h.js.PublishMsg(t.Context(), copied)
+			ack, err := h.JS.PublishMsg(t.Context(), copied)
 			require.NoError(t, err)
 			require.False(t, ack.Duplicate, "the copy must reach the stream")
 
-			h.awaitConsumed(t, ack.Sequence)
+			awaitConsumed(t, h, ack.Sequence)
 			got := report(t, acme, "prog-1")
 			require.Empty(t, cmp.Diff(first, got, protocmp.Transform()))
 		})
 
 		t.Run("invalid input names the field", func(t *testing.T) {
 			_, err := client.GetProgramReport(analyst, &evaluationv1.GetProgramReportRequest{})
-			requireFieldViolation(t, err, "program_id")
+			servicetest.RequireFieldViolation(t, err, "program_id")
 		})
 
 		t.Run("roles", func(t *testing.T) {
 			for _, role := range []string{auth.RoleParticipant, auth.RoleService} {
-				_, err := client.GetProgramReport(h.as(t, acme, role), &evaluationv1.GetProgramReportRequest{ProgramId: "prog-1"})
+				_, err := client.GetProgramReport(h.As(t, acme, role), &evaluationv1.GetProgramReportRequest{ProgramId: "prog-1"})
 				require.Equal(t, codes.PermissionDenied, status.Code(err), "as %s: %v", role, err)
 			}
 			_, err := client.GetProgramReport(t.Context(), &evaluationv1.GetProgramReportRequest{ProgramId: "prog-1"})
 			require.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)
 			for _, role := range []string{auth.RoleTenantAdmin, auth.RoleProgramManager, auth.RoleAnalyst} {
-				_, err := client.GetProgramReport(h.as(t, acme, role), &evaluationv1.GetProgramReportRequest{ProgramId: "prog-1"})
+				_, err := client.GetProgramReport(h.As(t, acme, role), &evaluationv1.GetProgramReportRequest{ProgramId: "prog-1"})
 				require.NoError(t, err, role)
 			}
 		})
@@ -141,10 +147,10 @@ func TestProgramReportFromEvents(t *testing.T) {
 // awaitConsumed waits until the evaluation consumer has acknowledged every
 // message up to stream sequence seq. It acknowledges only after the
 // handler's transaction committed or the inbox recognised a duplicate.
-func (h *harness) awaitConsumed(t *testing.T, seq uint64) {
+func awaitConsumed(t *testing.T, h *servicetest.Harness, seq uint64) {
 	t.Helper()
-	testkit.Eventually(t, waitFor, func() bool {
-		cons, err := h.js.Consumer(t.Context(), h.stream, "evaluation")
+	testkit.Eventually(t, servicetest.WaitFor, func() bool {
+		cons, err := h.JS.Consumer(t.Context(), h.Stream, "evaluation")
 		if err != nil {
 			return false
 		}

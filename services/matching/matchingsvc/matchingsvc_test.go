@@ -1,6 +1,8 @@
 package matchingsvc_test
 
 import (
+	"context"
+	"net"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,6 +16,8 @@ import (
 	matchingv1 "github.com/tandem-oss/tandem/gen/go/tandem/matching/v1"
 	"github.com/tandem-oss/tandem/pkg/auth"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/platform"
+	"github.com/tandem-oss/tandem/pkg/servicetest"
 	"github.com/tandem-oss/tandem/pkg/testkit"
 	"github.com/tandem-oss/tandem/services/matching/matchingsvc"
 )
@@ -29,11 +33,13 @@ func TestPolicyCoversEveryRPC(t *testing.T) {
 
 func TestScoringConfigAPI(t *testing.T) {
 	testkit.Stores(t, func(t *testing.T, url string) {
-		h := start(t, url)
-		client := matchingv1.NewMatchingServiceClient(h.conn)
+		h := servicetest.Start(t, func(ctx context.Context, lis net.Listener, env platform.Env) error {
+			return matchingsvc.Run(ctx, lis, matchingsvc.Config{DatabaseURL: url}, env)
+		})
+		client := matchingv1.NewMatchingServiceClient(h.Conn)
 		acme := testkit.RandomName("acme")
-		manager := h.as(t, acme, auth.RoleProgramManager)
-		analyst := h.as(t, acme, auth.RoleAnalyst)
+		manager := h.As(t, acme, auth.RoleProgramManager)
+		analyst := h.As(t, acme, auth.RoleAnalyst)
 
 		defaults := &matchingv1.ScoringConfig{
 			ProgramId: "prog-1",
@@ -70,7 +76,7 @@ func TestScoringConfigAPI(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(v1, got, protocmp.Transform()))
 
-			msg := h.lastEvent(t, acme+".scoring_config.updated")
+			msg := h.LastEvent(t, acme+".scoring_config.updated")
 			require.Equal(t, "tandem.scoring_config.updated", msg.Header.Get(eventbus.HeaderType))
 			require.Equal(t, acme, msg.Header.Get(eventbus.HeaderTenant))
 			require.Equal(t, "prog-1", msg.Header.Get(eventbus.HeaderSubject))
@@ -105,39 +111,39 @@ func TestScoringConfigAPI(t *testing.T) {
 					c := proto.CloneOf(v1)
 					tt.change(c)
 					_, err := client.UpdateScoringConfig(manager, &matchingv1.UpdateScoringConfigRequest{Config: c})
-					requireFieldViolation(t, err, tt.field)
+					servicetest.RequireFieldViolation(t, err, tt.field)
 				})
 			}
 			_, err := client.UpdateScoringConfig(manager, &matchingv1.UpdateScoringConfigRequest{})
-			requireFieldViolation(t, err, "config")
+			servicetest.RequireFieldViolation(t, err, "config")
 		})
 
 		t.Run("roles", func(t *testing.T) {
 			c := proto.CloneOf(v1)
 			for _, role := range []string{auth.RoleAnalyst, auth.RoleParticipant, auth.RoleService} {
-				_, err := client.UpdateScoringConfig(h.as(t, acme, role), &matchingv1.UpdateScoringConfigRequest{Config: c})
+				_, err := client.UpdateScoringConfig(h.As(t, acme, role), &matchingv1.UpdateScoringConfigRequest{Config: c})
 				require.Equal(t, codes.PermissionDenied, status.Code(err), "update as %s: %v", role, err)
 			}
-			_, err := client.GetScoringConfig(h.as(t, acme, auth.RoleParticipant), &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
+			_, err := client.GetScoringConfig(h.As(t, acme, auth.RoleParticipant), &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
 			require.Equal(t, codes.PermissionDenied, status.Code(err), "%v", err)
 			_, err = client.GetScoringConfig(t.Context(), &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
 			require.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)
 
-			got, err := client.GetScoringConfig(h.as(t, acme, auth.RoleService), &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
+			got, err := client.GetScoringConfig(h.As(t, acme, auth.RoleService), &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
 			require.NoError(t, err)
 			require.Equal(t, int64(1), got.GetVersion())
-			got, err = client.UpdateScoringConfig(h.as(t, acme, auth.RoleTenantAdmin), &matchingv1.UpdateScoringConfigRequest{Config: c})
+			got, err = client.UpdateScoringConfig(h.As(t, acme, auth.RoleTenantAdmin), &matchingv1.UpdateScoringConfigRequest{Config: c})
 			require.NoError(t, err)
 			require.Equal(t, int64(2), got.GetVersion())
 		})
 
 		t.Run("another tenant sees nothing of the first", func(t *testing.T) {
 			globex := testkit.RandomName("globex")
-			got, err := client.GetScoringConfig(h.as(t, globex, auth.RoleTenantAdmin), &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
+			got, err := client.GetScoringConfig(h.As(t, globex, auth.RoleTenantAdmin), &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(defaults, got, protocmp.Transform()))
 			// The first tenant's version is stale for the other tenant.
-			_, err = client.UpdateScoringConfig(h.as(t, globex, auth.RoleTenantAdmin), &matchingv1.UpdateScoringConfigRequest{Config: v1})
+			_, err = client.UpdateScoringConfig(h.As(t, globex, auth.RoleTenantAdmin), &matchingv1.UpdateScoringConfigRequest{Config: v1})
 			require.Equal(t, codes.Aborted, status.Code(err), "%v", err)
 		})
 	})

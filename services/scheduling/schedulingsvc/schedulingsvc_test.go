@@ -1,6 +1,8 @@
 package schedulingsvc_test
 
 import (
+	"context"
+	"net"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,6 +16,8 @@ import (
 	schedulingv1 "github.com/tandem-oss/tandem/gen/go/tandem/scheduling/v1"
 	"github.com/tandem-oss/tandem/pkg/auth"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/platform"
+	"github.com/tandem-oss/tandem/pkg/servicetest"
 	"github.com/tandem-oss/tandem/pkg/testkit"
 	"github.com/tandem-oss/tandem/services/scheduling/schedulingsvc"
 )
@@ -33,10 +37,12 @@ func window(day schedulingv1.DayOfWeek, start, end string) *schedulingv1.WeeklyW
 
 func TestAvailabilityAPI(t *testing.T) {
 	testkit.Stores(t, func(t *testing.T, url string) {
-		h := start(t, url)
-		client := schedulingv1.NewSchedulingServiceClient(h.conn)
+		h := servicetest.Start(t, func(ctx context.Context, lis net.Listener, env platform.Env) error {
+			return schedulingsvc.Run(ctx, lis, schedulingsvc.Config{DatabaseURL: url}, env)
+		})
+		client := schedulingv1.NewSchedulingServiceClient(h.Conn)
 		acme := testkit.RandomName("acme")
-		participant := h.as(t, acme, auth.RoleParticipant)
+		participant := h.As(t, acme, auth.RoleParticipant)
 		ignoreUpdateTime := protocmp.IgnoreFields(&schedulingv1.Availability{}, "update_time")
 
 		t.Run("unset availability is empty", func(t *testing.T) {
@@ -72,11 +78,11 @@ func TestAvailabilityAPI(t *testing.T) {
 			require.Empty(t, cmp.Diff(want, set, protocmp.Transform(), ignoreUpdateTime))
 			require.NotNil(t, set.GetUpdateTime())
 
-			got, err := client.GetAvailability(h.as(t, acme, auth.RoleProgramManager), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
+			got, err := client.GetAvailability(h.As(t, acme, auth.RoleProgramManager), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(set, got, protocmp.Transform()))
 
-			msg := h.lastEvent(t, acme+".availability.changed")
+			msg := h.LastEvent(t, acme+".availability.changed")
 			require.Equal(t, "tandem.availability.changed", msg.Header.Get(eventbus.HeaderType))
 			require.Equal(t, acme, msg.Header.Get(eventbus.HeaderTenant))
 			require.Equal(t, "person-1", msg.Header.Get(eventbus.HeaderSubject))
@@ -110,7 +116,7 @@ func TestAvailabilityAPI(t *testing.T) {
 					a := proto.CloneOf(set)
 					tt.change(a)
 					_, err := client.SetAvailability(participant, &schedulingv1.SetAvailabilityRequest{Availability: a})
-					requireFieldViolation(t, err, tt.field)
+					servicetest.RequireFieldViolation(t, err, tt.field)
 				})
 			}
 			got, err := client.GetAvailability(participant, &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
@@ -119,23 +125,23 @@ func TestAvailabilityAPI(t *testing.T) {
 		})
 
 		t.Run("roles", func(t *testing.T) {
-			analyst := h.as(t, acme, auth.RoleAnalyst)
+			analyst := h.As(t, acme, auth.RoleAnalyst)
 			_, err := client.GetAvailability(analyst, &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 			require.Equal(t, codes.PermissionDenied, status.Code(err), "get as analyst: %v", err)
 			_, err = client.SetAvailability(analyst, &schedulingv1.SetAvailabilityRequest{Availability: set})
 			require.Equal(t, codes.PermissionDenied, status.Code(err), "set as analyst: %v", err)
-			_, err = client.GetAvailability(h.as(t, acme), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
+			_, err = client.GetAvailability(h.As(t, acme), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 			require.Equal(t, codes.PermissionDenied, status.Code(err), "no roles: %v", err)
 			_, err = client.GetAvailability(t.Context(), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 			require.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)
 			for _, role := range []string{auth.RoleTenantAdmin, auth.RoleService} {
-				_, err := client.GetAvailability(h.as(t, acme, role), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
+				_, err := client.GetAvailability(h.As(t, acme, role), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 				require.NoError(t, err, role)
 			}
 		})
 
 		t.Run("another tenant sees nothing of the first", func(t *testing.T) {
-			globex := h.as(t, testkit.RandomName("globex"), auth.RoleTenantAdmin)
+			globex := h.As(t, testkit.RandomName("globex"), auth.RoleTenantAdmin)
 			got, err := client.GetAvailability(globex, &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(&schedulingv1.Availability{PersonId: "person-1"}, got, protocmp.Transform()))

@@ -29,11 +29,9 @@ const (
 	TypeParticipantWithdrawn = "tandem.participant.withdrawn"
 )
 
-// FilterSubjects selects the events the projections need from the stream
-// whose subjects start with prefix.
-func FilterSubjects(prefix string) []string {
-	return []string{prefix + ".*.participant.>"}
-}
+// FilterSubject selects the events the projections need, without the
+// stream's subject prefix: every participant event of every tenant.
+const FilterSubject = "*.participant.>"
 
 // Projector writes the projections inside the consumer's transaction.
 type Projector interface {

@@ -71,14 +71,14 @@ func (s *Store) ScoringConfig(ctx context.Context, tenant, programID string) (ma
 // the same version both pass the version check, but the primary key lets
 // only one insert succeed.
 func (s *Store) AddScoringConfig(ctx context.Context, tenant string, c matching.ScoringConfig) error {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		var current int64
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM scoring_configs
 			WHERE tenant_id = $1 AND program_id = $2`, tenant, c.ProgramID).Scan(&current); err != nil {
-			return fmt.Errorf("db: read scoring config version: %w", err)
+			return nil, fmt.Errorf("db: read scoring config version: %w", err)
 		}
 		if current != c.Version-1 {
-			return staleVersion(c.Version-1, current)
+			return nil, staleVersion(c.Version-1, current)
 		}
 		w := c.Weights
 		_, err := tx.ExecContext(ctx, `INSERT INTO scoring_configs (tenant_id, `+scoringConfigColumns+`)
@@ -87,20 +87,16 @@ func (s *Store) AddScoringConfig(ctx context.Context, tenant string, c matching.
 			w.TimeZoneOverlap, w.SharedLanguage, w.FormatFit, w.StyleComplement, w.Preference,
 			c.ReportingChainDepth, c.RequireSharedLanguage, c.MinPairScore, c.UpdateTime)
 		if sqlstore.IsUniqueViolation(err) {
-			return staleVersion(c.Version-1, c.Version)
+			return nil, staleVersion(c.Version-1, c.Version)
 		}
 		if err != nil {
-			return fmt.Errorf("db: insert scoring config: %w", err)
+			return nil, fmt.Errorf("db: insert scoring config: %w", err)
 		}
-		return eventbus.Enqueue(ctx, tx, Source, eventbus.Event{
+		return []eventbus.Event{{
 			Tenant: tenant, Aggregate: "scoring_config", AggregateID: c.ProgramID, Type: "updated",
 			Payload: &eventsv1.ScoringConfigUpdated{Config: pbconv.ScoringConfig(c)},
-		})
+		}}, nil
 	})
-	if err == nil && s.committed != nil {
-		s.committed()
-	}
-	return err
 }
 
 func staleVersion(sent, current int64) error {

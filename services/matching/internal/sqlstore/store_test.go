@@ -1,13 +1,13 @@
 package sqlstore_test
 
 import (
-	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -15,6 +15,7 @@ import (
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
 	"github.com/tandem-oss/tandem/pkg/apperr"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/servicetest"
 	"github.com/tandem-oss/tandem/pkg/sqlstore"
 	"github.com/tandem-oss/tandem/pkg/testkit"
 	"github.com/tandem-oss/tandem/services/matching/internal/matching"
@@ -44,10 +45,13 @@ func TestStore(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(v1, got))
 			require.EqualValues(t, 1, notified.Load())
-			events := outbox(t, db)
+			events := servicetest.Outbox(t, db)
 			require.Len(t, events, 1)
-			require.Equal(t, outboxEvent{Tenant: "acme", CEType: "tandem.scoring_config.updated", AggregateID: "prog-1"}, events[0].outboxEvent)
-			require.Empty(t, cmp.Diff(&eventsv1.ScoringConfigUpdated{Config: pbconv.ScoringConfig(v1)}, events[0].payload(t), protocmp.Transform()))
+			require.Empty(t, cmp.Diff(servicetest.OutboxRow{Type: "tandem.scoring_config.updated", Tenant: "acme", AggregateID: "prog-1"}, events[0],
+				cmpopts.IgnoreFields(servicetest.OutboxRow{}, "Payload")))
+			var payload eventsv1.ScoringConfigUpdated
+			require.NoError(t, proto.Unmarshal(events[0].Payload, &payload))
+			require.Empty(t, cmp.Diff(&eventsv1.ScoringConfigUpdated{Config: pbconv.ScoringConfig(v1)}, &payload, protocmp.Transform()))
 		})
 
 		t.Run("stale or skipped versions are aborted without an event", func(t *testing.T) {
@@ -55,7 +59,7 @@ func TestStore(t *testing.T) {
 				err := store.AddScoringConfig(ctx, "acme", config("prog-1", version))
 				require.ErrorIs(t, err, apperr.ErrAborted, "version %d", version)
 			}
-			require.Len(t, outbox(t, db), 1)
+			require.Len(t, servicetest.Outbox(t, db), 1)
 			require.EqualValues(t, 1, notified.Load())
 		})
 
@@ -102,7 +106,7 @@ func TestStore(t *testing.T) {
 			}
 			require.Equal(t, 1, won)
 			var raceEvents int
-			for _, e := range outbox(t, db) {
+			for _, e := range servicetest.Outbox(t, db) {
 				if e.AggregateID == "prog-race" {
 					raceEvents++
 				}
@@ -118,36 +122,4 @@ func config(program string, version int64) matching.ScoringConfig {
 	c.MinPairScore = 12.5
 	c.UpdateTime = time.Date(2026, 3, 29, 1, 30, 0, 123456000, time.UTC).Add(time.Duration(version) * time.Hour)
 	return c
-}
-
-type outboxEvent struct {
-	Tenant, CEType, AggregateID string
-}
-
-type outboxRow struct {
-	outboxEvent
-	data []byte
-}
-
-func (r outboxRow) payload(t *testing.T) *eventsv1.ScoringConfigUpdated {
-	t.Helper()
-	var p eventsv1.ScoringConfigUpdated
-	require.NoError(t, proto.Unmarshal(r.data, &p))
-	return &p
-}
-
-// outbox reads the events the store wrote, oldest first.
-func outbox(t *testing.T, db *sqlstore.DB) []outboxRow {
-	t.Helper()
-	rows, err := db.QueryContext(context.Background(), `SELECT tenant, ce_type, aggregate_id, payload FROM outbox ORDER BY seq`)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []outboxRow
-	for rows.Next() {
-		var r outboxRow
-		require.NoError(t, rows.Scan(&r.Tenant, &r.CEType, &r.AggregateID, &r.data))
-		out = append(out, r)
-	}
-	require.NoError(t, rows.Err())
-	return out
 }

@@ -47,21 +47,6 @@ func New(db *sqlstore.DB, committed func()) *Store {
 
 var _ participant.Store = (*Store)(nil)
 
-// inTx runs fn in a transaction and enqueues the events fn returns with it.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) ([]eventbus.Event, error)) error {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-		events, err := fn(tx)
-		if err != nil {
-			return err
-		}
-		return eventbus.Enqueue(ctx, tx, Source, events...)
-	})
-	if err == nil && s.committed != nil {
-		s.committed()
-	}
-	return err
-}
-
 // forUpdate locks the selected row on PostgreSQL; SQLite transactions
 // already hold the database's write lock (BEGIN IMMEDIATE).
 func (s *Store) forUpdate() string {
@@ -79,7 +64,7 @@ const tenantColumns = `id, display_name, reporting_chain_depth, min_report_group
 // stored tenant and whether it was created.
 func (s *Store) EnsureTenant(ctx context.Context, t participant.Tenant) (participant.Tenant, bool, error) {
 	created := false
-	err := s.inTx(ctx, func(tx *sql.Tx) ([]eventbus.Event, error) {
+	err := eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		res, err := tx.ExecContext(ctx, `INSERT INTO tenants (`+tenantColumns+`) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
 			t.ID, t.DisplayName, t.ReportingChainDepth, t.MinReportGroupSize, t.CreateTime, t.UpdateTime)
 		if err != nil {
@@ -107,7 +92,7 @@ func (s *Store) GetTenant(ctx context.Context, id string) (participant.Tenant, e
 // UpdateTenant changes a tenant through fn.
 func (s *Store) UpdateTenant(ctx context.Context, id string, fn func(*participant.Tenant) error) (participant.Tenant, error) {
 	var t participant.Tenant
-	err := s.inTx(ctx, func(tx *sql.Tx) ([]eventbus.Event, error) {
+	err := eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		var err error
 		t, err = scanTenant(tx.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`+s.forUpdate(), id))
 		if err != nil {
@@ -146,7 +131,7 @@ const personColumns = `id, hris_id, display_name, email, department, title, seni
 
 // CreatePerson inserts a person.
 func (s *Store) CreatePerson(ctx context.Context, tenant string, p participant.Person) error {
-	return s.inTx(ctx, func(tx *sql.Tx) ([]eventbus.Event, error) {
+	return eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		_, err := tx.ExecContext(ctx, `INSERT INTO people (tenant_id, `+personColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			append([]any{tenant}, personArgs(p)...)...)
@@ -183,7 +168,7 @@ func (s *Store) GetPerson(ctx context.Context, tenant, id string) (participant.P
 // UpdatePerson changes a person through fn.
 func (s *Store) UpdatePerson(ctx context.Context, tenant, id string, fn func(*participant.Person) error) (participant.Person, error) {
 	var p participant.Person
-	err := s.inTx(ctx, func(tx *sql.Tx) ([]eventbus.Event, error) {
+	err := eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		var err error
 		p, err = scanPerson(tx.QueryRowContext(ctx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND id = $2`+s.forUpdate(), tenant, id))
 		if err != nil {
@@ -244,7 +229,7 @@ const programColumns = `id, display_name, description, type, state, goals, succe
 
 // CreateProgram inserts a program.
 func (s *Store) CreateProgram(ctx context.Context, tenant string, p participant.Program) error {
-	return s.inTx(ctx, func(tx *sql.Tx) ([]eventbus.Event, error) {
+	return eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		_, err := tx.ExecContext(ctx, `INSERT INTO programs (tenant_id, `+programColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			append([]any{tenant}, programArgs(p)...)...)
@@ -270,7 +255,7 @@ func (s *Store) GetProgram(ctx context.Context, tenant, id string) (participant.
 // UpdateProgram changes a program through fn.
 func (s *Store) UpdateProgram(ctx context.Context, tenant, id, reason string, fn func(*participant.Program) error) (participant.Program, error) {
 	var p participant.Program
-	err := s.inTx(ctx, func(tx *sql.Tx) ([]eventbus.Event, error) {
+	err := eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		var err error
 		p, err = scanProgram(tx.QueryRowContext(ctx, `SELECT `+programColumns+` FROM programs WHERE tenant_id = $1 AND id = $2`+s.forUpdate(), tenant, id))
 		if err != nil {
@@ -345,7 +330,7 @@ const participantColumns = `id, program_id, person_id, role, state, profile, cre
 
 // CreateParticipant inserts a participant.
 func (s *Store) CreateParticipant(ctx context.Context, tenant string, p participant.Participant) error {
-	return s.inTx(ctx, func(tx *sql.Tx) ([]eventbus.Event, error) {
+	return eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		_, err := tx.ExecContext(ctx, `INSERT INTO participants (tenant_id, `+participantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			append([]any{tenant}, participantArgs(p)...)...)
 		if sqlstore.IsUniqueViolation(err) {
@@ -371,7 +356,7 @@ func (s *Store) GetParticipant(ctx context.Context, tenant, id string) (particip
 // UpdateParticipant changes a participant through fn.
 func (s *Store) UpdateParticipant(ctx context.Context, tenant, id, reason string, fn func(*participant.Participant) error) (participant.Participant, error) {
 	var p participant.Participant
-	err := s.inTx(ctx, func(tx *sql.Tx) ([]eventbus.Event, error) {
+	err := eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		var err error
 		p, err = scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantColumns+` FROM participants WHERE tenant_id = $1 AND id = $2`+s.forUpdate(), tenant, id))
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandem-oss/tandem/pkg/apperr"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/servicetest"
 	pkgsql "github.com/tandem-oss/tandem/pkg/sqlstore"
 	"github.com/tandem-oss/tandem/pkg/testkit"
 	"github.com/tandem-oss/tandem/services/participant/internal/participant"
@@ -23,21 +24,6 @@ func open(t *testing.T, url string) (*pkgsql.DB, *participant.Service) {
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db, participant.NewService(sqlstore.New(db, nil))
-}
-
-// outboxTypes lists the ce-types in the outbox, oldest first.
-func outboxTypes(t *testing.T, db *pkgsql.DB) []string {
-	t.Helper()
-	rows, err := db.Query(`SELECT ce_type FROM outbox ORDER BY seq`)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		require.NoError(t, rows.Scan(&s))
-		out = append(out, s)
-	}
-	return out
 }
 
 // TestStoreConformance runs the same behaviour checks on every engine.
@@ -71,10 +57,10 @@ func TestStoreConformance(t *testing.T) {
 		})
 
 		t.Run("duplicate HRIS id is AlreadyExists and stores nothing", func(t *testing.T) {
-			before := len(outboxTypes(t, db))
+			before := len(servicetest.Outbox(t, db))
 			_, err := svc.CreatePerson(ctx, "acme", participant.Person{HRISID: "E1", DisplayName: "Copy", Email: "c@acme.example", TimeZone: "UTC"})
 			require.ErrorIs(t, err, apperr.ErrAlreadyExists)
-			require.Len(t, outboxTypes(t, db), before, "no event for a failed change")
+			require.Len(t, servicetest.Outbox(t, db), before, "no event for a failed change")
 		})
 
 		t.Run("same HRIS id in another tenant is fine", func(t *testing.T) {
@@ -172,7 +158,11 @@ func TestStoreConformance(t *testing.T) {
 				"tandem.participant.enrolled", "tandem.participant.enrolled",
 				"tandem.participant.withdrawn",
 			}
-			if diff := cmp.Diff(want, outboxTypes(t, db)); diff != "" {
+			var got []string
+			for _, e := range servicetest.Outbox(t, db) {
+				got = append(got, e.Type)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("outbox (-want +got):\n%s", diff)
 			}
 		})

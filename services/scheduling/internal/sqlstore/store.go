@@ -82,31 +82,27 @@ func (s *Store) Availability(ctx context.Context, tenant, personID string) (sche
 // PutAvailability replaces a person's availability. The upsert locks the
 // person's row, so concurrent replacements apply one after the other.
 func (s *Store) PutAvailability(ctx context.Context, tenant string, a scheduling.Availability) error {
-	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+	return eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO availabilities (tenant_id, person_id, time_zone, update_time)
 			VALUES ($1, $2, $3, $4)
 			ON CONFLICT (tenant_id, person_id) DO UPDATE SET time_zone = excluded.time_zone, update_time = excluded.update_time`,
 			tenant, a.PersonID, a.TimeZone, a.UpdateTime); err != nil {
-			return fmt.Errorf("db: upsert availability: %w", err)
+			return nil, fmt.Errorf("db: upsert availability: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM availability_windows WHERE tenant_id = $1 AND person_id = $2`,
 			tenant, a.PersonID); err != nil {
-			return fmt.Errorf("db: delete availability windows: %w", err)
+			return nil, fmt.Errorf("db: delete availability windows: %w", err)
 		}
 		if len(a.Windows) > 0 {
 			if _, err := tx.ExecContext(ctx, insertWindowsSQL(len(a.Windows)), windowArgs(tenant, a)...); err != nil {
-				return fmt.Errorf("db: insert availability windows: %w", err)
+				return nil, fmt.Errorf("db: insert availability windows: %w", err)
 			}
 		}
-		return eventbus.Enqueue(ctx, tx, Source, eventbus.Event{
+		return []eventbus.Event{{
 			Tenant: tenant, Aggregate: "availability", AggregateID: a.PersonID, Type: "changed",
 			Payload: &eventsv1.AvailabilityChanged{Availability: pbconv.Availability(a)},
-		})
+		}}, nil
 	})
-	if err == nil && s.committed != nil {
-		s.committed()
-	}
-	return err
 }
 
 // windowColumns is the number of columns insertWindowsSQL writes per row.

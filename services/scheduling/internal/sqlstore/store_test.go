@@ -1,7 +1,6 @@
 package sqlstore_test
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -16,6 +16,7 @@ import (
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
 	"github.com/tandem-oss/tandem/pkg/apperr"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/servicetest"
 	"github.com/tandem-oss/tandem/pkg/sqlstore"
 	"github.com/tandem-oss/tandem/pkg/testkit"
 	"github.com/tandem-oss/tandem/services/scheduling/internal/pbconv"
@@ -53,10 +54,13 @@ func TestStore(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(first, got))
 			require.EqualValues(t, 1, notified.Load())
-			events := outbox(t, db)
+			events := servicetest.Outbox(t, db)
 			require.Len(t, events, 1)
-			require.Equal(t, outboxEvent{Tenant: "acme", CEType: "tandem.availability.changed", AggregateID: "person-1"}, events[0].outboxEvent)
-			require.Empty(t, cmp.Diff(&eventsv1.AvailabilityChanged{Availability: pbconv.Availability(first)}, events[0].payload(t), protocmp.Transform()))
+			require.Empty(t, cmp.Diff(servicetest.OutboxRow{Type: "tandem.availability.changed", Tenant: "acme", AggregateID: "person-1"}, events[0],
+				cmpopts.IgnoreFields(servicetest.OutboxRow{}, "Payload")))
+			var payload eventsv1.AvailabilityChanged
+			require.NoError(t, proto.Unmarshal(events[0].Payload, &payload))
+			require.Empty(t, cmp.Diff(&eventsv1.AvailabilityChanged{Availability: pbconv.Availability(first)}, &payload, protocmp.Transform()))
 		})
 
 		t.Run("put replaces every window", func(t *testing.T) {
@@ -74,7 +78,7 @@ func TestStore(t *testing.T) {
 			got, err = store.Availability(ctx, "acme", "person-1")
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(cleared, got))
-			require.Len(t, outbox(t, db), 3)
+			require.Len(t, servicetest.Outbox(t, db), 3)
 		})
 
 		t.Run("tenants are separate", func(t *testing.T) {
@@ -114,36 +118,4 @@ func TestStore(t *testing.T) {
 			require.Contains(t, versions, got)
 		})
 	})
-}
-
-type outboxEvent struct {
-	Tenant, CEType, AggregateID string
-}
-
-type outboxRow struct {
-	outboxEvent
-	data []byte
-}
-
-func (r outboxRow) payload(t *testing.T) *eventsv1.AvailabilityChanged {
-	t.Helper()
-	var p eventsv1.AvailabilityChanged
-	require.NoError(t, proto.Unmarshal(r.data, &p))
-	return &p
-}
-
-// outbox reads the events the store wrote, oldest first.
-func outbox(t *testing.T, db *sqlstore.DB) []outboxRow {
-	t.Helper()
-	rows, err := db.QueryContext(context.Background(), `SELECT tenant, ce_type, aggregate_id, payload FROM outbox ORDER BY seq`)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []outboxRow
-	for rows.Next() {
-		var r outboxRow
-		require.NoError(t, rows.Scan(&r.Tenant, &r.CEType, &r.AggregateID, &r.data))
-		out = append(out, r)
-	}
-	require.NoError(t, rows.Err())
-	return out
 }
