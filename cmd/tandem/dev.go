@@ -43,6 +43,7 @@ Get a token:  tandem token --data-dir %s --tenant acme --role tenant_admin --sub
 	f.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:9090", "gRPC API address")
 	f.StringVar(&cfg.NATSAddr, "nats-addr", "127.0.0.1:4223", "embedded NATS address")
 	f.StringVar(&cfg.AdminAddr, "admin-addr", "127.0.0.1:9464", "Prometheus /metrics address")
+	f.StringVar(&cfg.RedisURL, "redis-url", "", "Redis for the services' cache, e.g. redis://127.0.0.1:6379/0 (default: in-process)")
 	f.TextVar(&logLevel, "log-level", slog.LevelInfo, "log level: DEBUG, INFO, WARN or ERROR")
 	return cmd
 }

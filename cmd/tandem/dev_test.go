@@ -31,17 +31,19 @@ import (
 
 // startDev runs `tandem dev` in-process on free loopback ports and returns
 // its addresses and a stop function that waits for a clean exit.
-func startDev(t *testing.T, dataDir string) (devserver.Addrs, func()) {
+func startDev(t *testing.T, dataDir string, redisURL ...string) (devserver.Addrs, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan devserver.Addrs, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- devserver.Run(ctx, devserver.Config{
-			DataDir: dataDir, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", NATSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		}, func(a devserver.Addrs) { ready <- a })
-	}()
+	cfg := devserver.Config{
+		DataDir: dataDir, HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", NATSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if len(redisURL) > 0 {
+		cfg.RedisURL = redisURL[0]
+	}
+	go func() { done <- devserver.Run(ctx, cfg, func(a devserver.Addrs) { ready <- a }) }()
 	select {
 	case a := <-ready:
 		stopped := false
@@ -253,4 +255,33 @@ func TestDevContract(t *testing.T) {
 		require.Equal(t, http.StatusOK, code)
 		require.Equal(t, programID, got["id"])
 	})
+}
+
+// TestDevWithRedis runs `tandem dev --redis-url` against the machine's
+// Redis: the matching service's cache lands there.
+func TestDevWithRedis(t *testing.T) {
+	client, _ := testkit.Redis(t)
+	dataDir := t.TempDir()
+	addrs, _ := startDev(t, dataDir, "redis://"+client.Options().Addr+"/0")
+	tenant := testkit.RandomName("t")
+	key := "tandem:matching:scoring_config:" + tenant + ":p1"
+	t.Cleanup(func() { client.Del(context.Background(), key) })
+	token := runCLI(t, "token", "--data-dir", dataDir, "--tenant", tenant, "--role", "program_manager", "--subject", "pm")
+	url := "http://" + addrs.HTTP + "/v1/programs/p1/scoringConfig"
+	code, body := httpDo(t, http.MethodPut, url, token, `{"weights":{"competencyCoverage":50}}`)
+	require.Equal(t, http.StatusOK, code, "body: %v", body)
+	code, _ = httpDo(t, http.MethodGet, url, token, "")
+	require.Equal(t, http.StatusOK, code)
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		n, err := client.Exists(context.Background(), key).Result()
+		return err == nil && n == 1
+	}, "scoring config cached in Redis")
+}
+
+func TestDevRefusesUnreachableRedis(t *testing.T) {
+	err := devserver.Run(context.Background(), devserver.Config{
+		DataDir: t.TempDir(), HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", NATSAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
+		RedisURL: "redis://127.0.0.1:1/0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}, func(devserver.Addrs) { t.Error("must not become ready") })
+	require.ErrorContains(t, err, "--redis-url")
 }

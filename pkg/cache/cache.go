@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,10 +25,19 @@ type Cache interface {
 	Delete(ctx context.Context, keys ...string) error
 }
 
+// ErrSkipped is returned, without a round trip, while Redis is considered
+// down after a failure.
+var ErrSkipped = errors.New("cache: redis failed recently; skipped")
+
+// RetryAfter is how long Redis is skipped after a failed call, so an outage
+// costs one timeout, not one per request.
+const RetryAfter = 5 * time.Second
+
 // Redis is a Cache in Redis, every key under a prefix (e.g. "tandem:").
 type Redis struct {
-	client *redis.Client
-	prefix string
+	client    *redis.Client
+	prefix    string
+	downUntil atomic.Int64 // unix nanoseconds
 }
 
 // NewRedis returns a Cache on client; every key gets prefix.
@@ -35,27 +45,34 @@ func NewRedis(client *redis.Client, prefix string) *Redis {
 	return &Redis{client: client, prefix: prefix}
 }
 
-// Get blocks for one round trip.
+// Get blocks for one round trip, or none while Redis is skipped.
 func (r *Redis) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	if err := r.skip(); err != nil {
+		return nil, false, err
+	}
 	v, err := r.client.Get(ctx, r.prefix+key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("cache: get: %w", err)
+		return nil, false, r.failed("get", err)
 	}
 	return v, true, nil
 }
 
-// Set blocks for one round trip.
+// Set blocks for one round trip, or none while Redis is skipped.
 func (r *Redis) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := r.skip(); err != nil {
+		return err
+	}
 	if err := r.client.Set(ctx, r.prefix+key, value, ttl).Err(); err != nil {
-		return fmt.Errorf("cache: set: %w", err)
+		return r.failed("set", err)
 	}
 	return nil
 }
 
-// Delete blocks for one round trip.
+// Delete blocks for one round trip. It is tried even while Redis is
+// skipped: a lost invalidation would serve stale values until they expire.
 func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
@@ -65,9 +82,21 @@ func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 		full[i] = r.prefix + k
 	}
 	if err := r.client.Del(ctx, full...).Err(); err != nil {
-		return fmt.Errorf("cache: delete: %w", err)
+		return r.failed("delete", err)
 	}
 	return nil
+}
+
+func (r *Redis) skip() error {
+	if time.Now().UnixNano() < r.downUntil.Load() {
+		return ErrSkipped
+	}
+	return nil
+}
+
+func (r *Redis) failed(op string, err error) error {
+	r.downUntil.Store(time.Now().Add(RetryAfter).UnixNano())
+	return fmt.Errorf("cache: %s: %w", op, err)
 }
 
 // Memory is an in-process Cache holding at most a fixed number of entries;

@@ -72,7 +72,11 @@ func TestRedisDownIsAnErrorNotAPanic(t *testing.T) {
 	_, ok, err := c.Get(context.Background(), "k")
 	require.Error(t, err)
 	require.False(t, ok)
-	require.Error(t, c.Set(context.Background(), "k", []byte("v"), time.Minute))
+	start := time.Now()
+	require.ErrorIs(t, c.Set(context.Background(), "k", []byte("v"), time.Minute), cache.ErrSkipped)
+	_, _, err = c.Get(context.Background(), "k")
+	require.ErrorIs(t, err, cache.ErrSkipped, "after a failure Redis is skipped")
+	require.Less(t, time.Since(start), 100*time.Millisecond, "skipping costs no round trip")
 }
 
 func TestMemoryStaysBounded(t *testing.T) {

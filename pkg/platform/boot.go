@@ -14,9 +14,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/tandem-oss/tandem/pkg/auth"
+	"github.com/tandem-oss/tandem/pkg/cache"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
 	"github.com/tandem-oss/tandem/pkg/telemetry"
 )
@@ -26,6 +28,8 @@ type Common struct {
 	GRPCAddr      string        `env:"TANDEM_GRPC_ADDR, default=:9090"`
 	AdminAddr     string        `env:"TANDEM_ADMIN_ADDR, default=:9464"`
 	NATSURL       string        `env:"TANDEM_NATS_URL, default=nats://127.0.0.1:4222"`
+	RedisURL      Secret        `env:"TANDEM_REDIS_URL"`
+	RedisPrefix   string        `env:"TANDEM_REDIS_PREFIX, default=tandem:"`
 	Stream        string        `env:"TANDEM_STREAM, default=TANDEM"`
 	SubjectPrefix string        `env:"TANDEM_SUBJECT_PREFIX, default=tandem"`
 	OIDCIssuer    string        `env:"TANDEM_OIDC_ISSUER, required"`
@@ -119,7 +123,31 @@ func Boot(ctx context.Context, service string, c Common, config any) (*Process, 
 		return nil, fmt.Errorf("grpc listener: %w", err)
 	}
 	p.Env = Env{Logger: logger, Verifier: verifier, Stream: c.Stream, SubjectPrefix: c.SubjectPrefix, DrainDelay: c.DrainDelay}
+	if c.RedisURL != "" {
+		client, err := NewRedisClient(string(c.RedisURL))
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.closers = append([]func(context.Context) error{func(context.Context) error { return client.Close() }}, p.closers...)
+		p.Env.Cache = cache.NewRedis(client, c.RedisPrefix)
+	}
 	return p, nil
+}
+
+// NewRedisClient returns a client of the Redis at rawURL
+// (redis://[:password@]host:port/db) with short timeouts: the cache must
+// fail fast so callers fall back to the database. It does not connect yet.
+func NewRedisClient(rawURL string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("redis URL: %w", err)
+	}
+	opts.DialTimeout = 500 * time.Millisecond
+	opts.ReadTimeout = 200 * time.Millisecond
+	opts.WriteTimeout = 200 * time.Millisecond
+	opts.MaxRetries = 1
+	return redis.NewClient(opts), nil
 }
 
 // ConnectNATS connects to TANDEM_NATS_URL, ensures the event stream exists

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/tandem-oss/tandem/pkg/auth"
+	"github.com/tandem-oss/tandem/pkg/cache"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
 	"github.com/tandem-oss/tandem/pkg/server"
 	"github.com/tandem-oss/tandem/pkg/sqlstore"
@@ -29,6 +30,9 @@ type Env struct {
 	// subject token (defaults "TANDEM" and "tandem").
 	Stream        string
 	SubjectPrefix string
+	// Cache is the look-aside cache: Redis in the cluster, in-process when
+	// no Redis is configured (nil means in-process).
+	Cache cache.Cache
 	// DrainDelay is how long a stopping server keeps serving after
 	// reporting NOT_SERVING.
 	DrainDelay time.Duration
@@ -44,10 +48,16 @@ func (e Env) NewServer(policy auth.Policy) (*server.Server, error) {
 	})
 }
 
+// DefaultMemoryCacheEntries bounds the in-process cache.
+const DefaultMemoryCacheEntries = 100_000
+
 // WithDefaults returns e with its empty fields set to their defaults:
-// Logger slog.Default(), Stream eventbus.DefaultStream and SubjectPrefix
-// eventbus.DefaultSubjectPrefix.
+// Logger slog.Default(), Stream eventbus.DefaultStream, SubjectPrefix
+// eventbus.DefaultSubjectPrefix and an in-process Cache.
 func (e Env) WithDefaults() Env {
+	if e.Cache == nil {
+		e.Cache = cache.NewMemory(DefaultMemoryCacheEntries)
+	}
 	if e.Logger == nil {
 		e.Logger = slog.Default()
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-oss/tandem/pkg/eventbus"
 	"github.com/tandem-oss/tandem/pkg/platform"
 	"github.com/tandem-oss/tandem/pkg/sqlstore"
+	"github.com/tandem-oss/tandem/services/matching/internal/cachedstore"
 	"github.com/tandem-oss/tandem/services/matching/internal/grpcapi"
 	"github.com/tandem-oss/tandem/services/matching/internal/matching"
 	matchingsql "github.com/tandem-oss/tandem/services/matching/internal/sqlstore"
@@ -29,13 +30,14 @@ var Policy = grpcapi.Policy
 // Run serves the matching service on lis until ctx is done. It blocks until
 // the server and the outbox relay have stopped.
 func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
+	env = env.WithDefaults()
 	db, err := Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	relay := env.NewRelay(db)
-	store := matchingsql.New(db, relay.Notify)
+	store := cachedstore.New(matchingsql.New(db, relay.Notify), env.Cache, env.Logger)
 	srv, err := env.NewServer(Policy)
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tandem-oss/tandem/pkg/auth"
+	"github.com/tandem-oss/tandem/pkg/cache"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
 	"github.com/tandem-oss/tandem/pkg/platform"
 	"github.com/tandem-oss/tandem/pkg/telemetry"
@@ -42,7 +43,10 @@ type Config struct {
 	GRPCAddr  string
 	NATSAddr  string
 	AdminAddr string
-	Logger    *slog.Logger
+	// RedisURL, when set, puts the services' cache in Redis instead of
+	// in-process.
+	RedisURL string
+	Logger   *slog.Logger
 }
 
 // Addrs are the addresses the dev server actually listens on (ports chosen
@@ -105,7 +109,19 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 		return err
 	}
 	env := platform.Env{Logger: logger, JetStream: js, Verifier: verifier,
-		Stream: eventbus.DefaultStream, SubjectPrefix: eventbus.DefaultSubjectPrefix}
+		Stream: eventbus.DefaultStream, SubjectPrefix: eventbus.DefaultSubjectPrefix,
+		Cache: cache.NewMemory(platform.DefaultMemoryCacheEntries)}
+	if cfg.RedisURL != "" {
+		client, err := platform.NewRedisClient(cfg.RedisURL)
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		if err := client.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("--redis-url: %w", err)
+		}
+		env.Cache = cache.NewRedis(client, "tandem:")
+	}
 
 	listeners := map[string]net.Listener{}
 	listen := func(name, addr string) (net.Listener, error) {
