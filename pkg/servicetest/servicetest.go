@@ -107,17 +107,27 @@ func (h *Harness) As(t testing.TB, tenant string, roles ...string) context.Conte
 	return metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+tok)
 }
 
-// LastEvent waits for a message on subject (given without the prefix) and
-// returns the newest one.
-func (h *Harness) LastEvent(t testing.TB, subject string) *jetstream.RawStreamMsg {
+// LastEvent waits until the stream holds count events on subject (given
+// without the prefix) and returns the newest. Waiting for a count, not for
+// any event, keeps a test from reading an older event while the relay is
+// still publishing the one it wants.
+func (h *Harness) LastEvent(t testing.TB, subject string, count int) *jetstream.RawStreamMsg {
 	t.Helper()
 	stream, err := h.JS.Stream(t.Context(), h.Stream)
 	require.NoError(t, err)
-	var msg *jetstream.RawStreamMsg
+	full := h.Prefix + "." + subject
+	var seen uint64
 	testkit.Eventually(t, WaitFor, func() bool {
-		msg, err = stream.GetLastMsgForSubject(t.Context(), h.Prefix+"."+subject)
-		return err == nil
-	}, "no event on %s.%s", h.Prefix, subject)
+		info, err := stream.Info(t.Context(), jetstream.WithSubjectFilter(full))
+		if err != nil {
+			return false
+		}
+		seen = info.State.Subjects[full]
+		return seen >= uint64(count)
+	}, "want %d events on %s", count, full)
+	require.EqualValues(t, count, seen, "events on %s", full)
+	msg, err := stream.GetLastMsgForSubject(t.Context(), full)
+	require.NoError(t, err)
 	return msg
 }
 

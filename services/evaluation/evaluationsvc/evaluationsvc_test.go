@@ -82,7 +82,7 @@ func TestProgramReportFromEvents(t *testing.T) {
 
 		var first *evaluationv1.ProgramReport
 		t.Run("the report counts the projected events as of the newest", func(t *testing.T) {
-			newest := h.LastEvent(t, acme+".participant.updated")
+			newest := h.LastEvent(t, acme+".participant.updated", 1)
 			awaitConsumed(t, h, newest.Sequence)
 			eventTime, err := time.Parse(time.RFC3339Nano, newest.Header.Get(eventbus.HeaderTime))
 			require.NoError(t, err)
@@ -107,7 +107,7 @@ func TestProgramReportFromEvents(t *testing.T) {
 			// copy gets a new one: only the ce-id still says it is the same
 			// event, as after a republish outside the window. The inbox
 			// skips it; the projection's newest-event rule would too.
-			original := h.LastEvent(t, acme+".participant.enrolled")
+			original := h.LastEvent(t, acme+".participant.enrolled", 6)
 			require.Equal(t, "tandem.participant.enrolled", original.Header.Get(eventbus.HeaderType))
 			copied := nats.NewMsg(original.Subject)
 			copied.Data = original.Data

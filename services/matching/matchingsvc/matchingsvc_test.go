@@ -76,7 +76,7 @@ func TestScoringConfigAPI(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(v1, got, protocmp.Transform()))
 
-			msg := h.LastEvent(t, acme+".scoring_config.updated")
+			msg := h.LastEvent(t, acme+".scoring_config.updated", 1)
 			require.Equal(t, "tandem.scoring_config.updated", msg.Header.Get(eventbus.HeaderType))
 			require.Equal(t, acme, msg.Header.Get(eventbus.HeaderTenant))
 			require.Equal(t, "prog-1", msg.Header.Get(eventbus.HeaderSubject))

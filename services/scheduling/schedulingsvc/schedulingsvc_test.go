@@ -82,7 +82,7 @@ func TestAvailabilityAPI(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(set, got, protocmp.Transform()))
 
-			msg := h.LastEvent(t, acme+".availability.changed")
+			msg := h.LastEvent(t, acme+".availability.changed", 2)
 			require.Equal(t, "tandem.availability.changed", msg.Header.Get(eventbus.HeaderType))
 			require.Equal(t, acme, msg.Header.Get(eventbus.HeaderTenant))
 			require.Equal(t, "person-1", msg.Header.Get(eventbus.HeaderSubject))
