@@ -138,16 +138,16 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	dbURL := func(service string) string { return "sqlite:" + filepath.Join(cfg.DataDir, service+".db") }
 	backends := map[string]func(ctx context.Context, lis net.Listener) error{
 		gatewaysvc.ParticipantService: func(ctx context.Context, lis net.Listener) error {
-			return participantsvc.Run(ctx, lis, participantsvc.Config{DatabaseURL: ParticipantDB(cfg.DataDir), PageTokenKey: pageKey}, env)
+			return participantsvc.Run(ctx, lis, participantsvc.Config{DatabaseURL: ParticipantDB(cfg.DataDir), PageTokenKey: pageKey}, named(env, "participant"))
 		},
 		gatewaysvc.MatchingService: func(ctx context.Context, lis net.Listener) error {
-			return matchingsvc.Run(ctx, lis, matchingsvc.Config{DatabaseURL: dbURL("matching")}, env)
+			return matchingsvc.Run(ctx, lis, matchingsvc.Config{DatabaseURL: dbURL("matching")}, named(env, "matching"))
 		},
 		gatewaysvc.SchedulingService: func(ctx context.Context, lis net.Listener) error {
-			return schedulingsvc.Run(ctx, lis, schedulingsvc.Config{DatabaseURL: dbURL("scheduling")}, env)
+			return schedulingsvc.Run(ctx, lis, schedulingsvc.Config{DatabaseURL: dbURL("scheduling")}, named(env, "scheduling"))
 		},
 		gatewaysvc.EvaluationService: func(ctx context.Context, lis net.Listener) error {
-			return evaluationsvc.Run(ctx, lis, evaluationsvc.Config{DatabaseURL: dbURL("evaluation")}, env)
+			return evaluationsvc.Run(ctx, lis, evaluationsvc.Config{DatabaseURL: dbURL("evaluation")}, named(env, "evaluation"))
 		},
 	}
 	addrs := map[string]string{}
@@ -173,12 +173,12 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	for name, run := range backends {
-		g.Go(func() error { return named(name, run(gctx, listeners[name])) })
+		g.Go(func() error { return wrap(name, run(gctx, listeners[name])) })
 	}
 	g.Go(func() error {
-		return named("gateway", gatewaysvc.Run(gctx, grpcLis, httpLis, gatewaysvc.Config{
+		return wrap("gateway", gatewaysvc.Run(gctx, grpcLis, httpLis, gatewaysvc.Config{
 			Backends: addrs, Policy: gatewaysvc.Policy,
-			DevJWKS: signer.JWKS(), Logger: logger, Verifier: verifier,
+			DevJWKS: signer.JWKS(), Logger: logger.With("service", "gateway"), Verifier: verifier,
 		}))
 	})
 	admin := &http.Server{Handler: platform.AdminHandler(tel), ReadHeaderTimeout: 5 * time.Second}
@@ -202,7 +202,14 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 	return g.Wait()
 }
 
-func named(name string, err error) error {
+// named gives a service its own logger, so the logs of the services that
+// share this process say whose they are.
+func named(env platform.Env, service string) platform.Env {
+	env.Logger = env.Logger.With("service", service)
+	return env
+}
+
+func wrap(name string, err error) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

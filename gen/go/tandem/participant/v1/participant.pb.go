@@ -8,6 +8,7 @@ package participantv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -2169,7 +2170,7 @@ var File_tandem_participant_v1_participant_proto protoreflect.FileDescriptor
 
 const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\n" +
-	"'tandem/participant/v1/participant.proto\x12\x15tandem.participant.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc6\x02\n" +
+	"'tandem/participant/v1/participant.proto\x12\x15tandem.participant.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"\xc6\x02\n" +
 	"\x06Tenant\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18?R\x02id\x12+\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12=\n" +
@@ -2389,7 +2390,14 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\x0eGetParticipant\x12,.tandem.participant.v1.GetParticipantRequest\x1a\".tandem.participant.v1.Participant\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/participants/{id}\x12\xa0\x01\n" +
 	"\x11UpdateParticipant\x12/.tandem.participant.v1.UpdateParticipantRequest\x1a\".tandem.participant.v1.Participant\"6\x82\xd3\xe4\x93\x020:\vparticipant2!/v1/participants/{participant.id}\x12\xa3\x01\n" +
 	"\x10ListParticipants\x12..tandem.participant.v1.ListParticipantsRequest\x1a/.tandem.participant.v1.ListParticipantsResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/programs/{program_id}/participants\x12\x97\x01\n" +
-	"\x13WithdrawParticipant\x121.tandem.participant.v1.WithdrawParticipantRequest\x1a\".tandem.participant.v1.Participant\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/participants/{id}:withdrawBIZGgithub.com/tandem-oss/tandem/gen/go/tandem/participant/v1;participantv1b\x06proto3"
+	"\x13WithdrawParticipant\x121.tandem.participant.v1.WithdrawParticipantRequest\x1a\".tandem.participant.v1.Participant\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/participants/{id}:withdrawB\xf5\x02\x92A\xa8\x02\x12\xbe\x01\n" +
+	"\n" +
+	"Tandem API\x12\xab\x01Reverse and classic mentoring programs: participants, matching, scheduling and evaluation. Every call needs a bearer token (OIDC access token; `tandem token` in dev mode).2\x02v1*\x02\x01\x022\x10application/json:\x10application/jsonZ/\n" +
+	"-\n" +
+	"\x06bearer\x12#\b\x02\x12\x0eBearer <token>\x1a\rAuthorization \x02b\f\n" +
+	"\n" +
+	"\n" +
+	"\x06bearer\x12\x00ZGgithub.com/tandem-oss/tandem/gen/go/tandem/participant/v1;participantv1b\x06proto3"
 
 var (
 	file_tandem_participant_v1_participant_proto_rawDescOnce sync.Once
