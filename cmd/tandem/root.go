@@ -9,6 +9,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newTokenCmd())
+	root.AddCommand(newDevCmd(), newTokenCmd(), newTenantCmd())
 	return root
 }

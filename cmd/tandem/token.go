@@ -35,7 +35,7 @@ these tokens; production verifies tokens of your OIDC provider.`,
 			if err != nil {
 				return err
 			}
-			if _, err := participantsvc.EnsureTenant(cmd.Context(), devserver.ParticipantDB(dataDir), tenant); err != nil {
+			if _, err := participantsvc.EnsureTenant(cmd.Context(), devserver.ParticipantDB(dataDir), tenant, ""); err != nil {
 				return fmt.Errorf("--tenant %q: %w", tenant, err)
 			}
 			tok, err := signer.Sign(auth.Principal{Tenant: tenant, Subject: subject, Roles: []string{role}}, ttl)

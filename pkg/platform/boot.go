@@ -190,9 +190,17 @@ func AdminHandler(tel *telemetry.Telemetry) http.Handler {
 	return mux
 }
 
-// Secret is a configuration value that is never logged: it logs as
-// "REDACTED".
+// Secret is a configuration value that is never logged or printed: slog,
+// JSON and fmt all show "REDACTED". Convert with string(s) to use it.
 type Secret string
 
+const redacted = "REDACTED"
+
 // LogValue hides the secret from slog.
-func (Secret) LogValue() slog.Value { return slog.StringValue("REDACTED") }
+func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalJSON hides the secret inside structs logged as JSON.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// String hides the secret from fmt.
+func (Secret) String() string { return redacted }

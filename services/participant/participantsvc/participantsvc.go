@@ -56,15 +56,16 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 	return db, nil
 }
 
-// EnsureTenant creates tenant id in the database at url unless it exists;
-// its tenant.created event is published by the running service's relay.
-// `tandem token` uses it to make the tenant of a dev token exist.
-func EnsureTenant(ctx context.Context, url, id string) (created bool, err error) {
+// EnsureTenant creates tenant id (named displayName, or id when empty) in
+// the database at url unless it exists; its tenant.created event is
+// published by the running service's relay. `tandem tenant create` and
+// `tandem token` use it.
+func EnsureTenant(ctx context.Context, url, id, displayName string) (created bool, err error) {
 	db, err := Open(ctx, url)
 	if err != nil {
 		return false, err
 	}
 	defer db.Close()
-	_, created, err = participant.NewService(participantsql.New(db, nil)).EnsureTenant(ctx, id, id)
+	_, created, err = participant.NewService(participantsql.New(db, nil)).EnsureTenant(ctx, id, displayName)
 	return created, err
 }

@@ -22,7 +22,7 @@ import (
 func TestParticipantAPI(t *testing.T) {
 	url := testkit.SQLiteURL(t)
 	for _, tenant := range []string{"acme", "globex"} {
-		_, err := participantsvc.EnsureTenant(t.Context(), url, tenant)
+		_, err := participantsvc.EnsureTenant(t.Context(), url, tenant, "")
 		require.NoError(t, err)
 	}
 	h := servicetest.Start(t, func(ctx context.Context, lis net.Listener, env platform.Env) error {
