@@ -335,10 +335,18 @@ func TestEnqueue_RejectsInvalidEvents(t *testing.T) {
 	}
 }
 
+// benchStores runs a benchmark on each engine.
+func benchStores(b *testing.B, fn func(b *testing.B, url string)) {
+	b.Run("sqlite", func(b *testing.B) { fn(b, testkit.SQLiteURL(b)) })
+	b.Run("postgres", func(b *testing.B) { fn(b, testkit.PostgresURL(b)) })
+}
+
 // BenchmarkRelay enqueues b.N events in transactions of 1,000 and measures
 // how fast a relay publishes the backlog.
-func BenchmarkRelay(b *testing.B) {
-	db := openDB(b, testkit.SQLiteURL(b))
+func BenchmarkRelay(b *testing.B) { benchStores(b, benchmarkRelay) }
+
+func benchmarkRelay(b *testing.B, url string) {
+	db := openDB(b, url)
 	_, js := connectNATS(b, testkit.EmbeddedNATS(b))
 	ctx := context.Background()
 	require.NoError(b, eventbus.EnsureStream(ctx, js, eventbus.DefaultStream, eventbus.DefaultSubjectPrefix))
@@ -362,8 +370,10 @@ func BenchmarkRelay(b *testing.B) {
 // BenchmarkRelaySustained feeds the outbox at 5,000 events/s, one
 // transaction every 10ms, while the relay runs, and reports the throughput
 // and the 99th percentile of the enqueue-to-stream lag.
-func BenchmarkRelaySustained(b *testing.B) {
-	db := openDB(b, testkit.SQLiteURL(b))
+func BenchmarkRelaySustained(b *testing.B) { benchStores(b, benchmarkRelaySustained) }
+
+func benchmarkRelaySustained(b *testing.B, url string) {
+	db := openDB(b, url)
 	_, js := connectNATS(b, testkit.EmbeddedNATS(b))
 	ctx := context.Background()
 	require.NoError(b, eventbus.EnsureStream(ctx, js, eventbus.DefaultStream, eventbus.DefaultSubjectPrefix))
