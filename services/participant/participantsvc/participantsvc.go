@@ -43,8 +43,10 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	if err != nil {
 		return err
 	}
-	participantv1.RegisterParticipantServiceServer(srv.GRPC(), grpcapi.New(participant.NewService(store), pagetoken.New(cfg.PageTokenKey)))
-	return platform.Serve(ctx, srv, lis, relay.Run)
+	svc := participant.NewService(store)
+	importer := participant.NewImporter(svc, store)
+	participantv1.RegisterParticipantServiceServer(srv.GRPC(), grpcapi.New(svc, importer, pagetoken.New(cfg.PageTokenKey)))
+	return platform.Serve(ctx, srv, lis, relay.Run, importer.Run)
 }
 
 // Open opens the service's database and applies its migrations.

@@ -29,22 +29,33 @@ var (
 // participant sees only their own records) arrive with the gateway and
 // security issue; until then participants and analysts read only programs.
 var Policy = auth.Policy{
-	svc + "GetTenant":           everyone,
-	svc + "UpdateTenant":        admins,
-	svc + "CreatePerson":        managers,
-	svc + "GetPerson":           readers,
-	svc + "UpdatePerson":        managers,
-	svc + "ListPeople":          readers,
-	svc + "CreateProgram":       managers,
-	svc + "GetProgram":          everyone,
-	svc + "UpdateProgram":       managers,
-	svc + "ListPrograms":        everyone,
-	svc + "TransitionProgram":   managers,
-	svc + "EnrollParticipant":   managers,
-	svc + "GetParticipant":      readers,
-	svc + "UpdateParticipant":   managers,
-	svc + "ListParticipants":    readers,
-	svc + "WithdrawParticipant": managers,
+	svc + "GetTenant":         everyone,
+	svc + "UpdateTenant":      admins,
+	svc + "CreatePerson":      managers,
+	svc + "GetPerson":         readers,
+	svc + "UpdatePerson":      managers,
+	svc + "ListPeople":        readers,
+	svc + "CreateProgram":     managers,
+	svc + "GetProgram":        everyone,
+	svc + "UpdateProgram":     managers,
+	svc + "ListPrograms":      everyone,
+	svc + "TransitionProgram": managers,
+	// Participants enrol themselves (checked in the handler).
+	svc + "EnrollParticipant":    append(managers, auth.RoleParticipant),
+	svc + "GetParticipant":       readers,
+	svc + "UpdateParticipant":    managers,
+	svc + "ListParticipants":     readers,
+	svc + "WithdrawParticipant":  managers,
+	svc + "UpsertPerson":         managers,
+	svc + "GetReportingChain":    readers,
+	svc + "ExportPerson":         admins,
+	svc + "ErasePerson":          admins,
+	svc + "CreateSkill":          managers,
+	svc + "UpdateSkill":          managers,
+	svc + "ListSkills":           everyone,
+	svc + "CreateImport":         managers,
+	svc + "GetImport":            managers,
+	svc + "ListImportRejections": managers,
 }
 
 var outputOnly = []string{"id", "state", "create_time", "update_time"}
@@ -52,13 +63,15 @@ var outputOnly = []string{"id", "state", "create_time", "update_time"}
 // Server implements participantv1.ParticipantServiceServer.
 type Server struct {
 	participantv1.UnimplementedParticipantServiceServer
-	svc    *participant.Service
-	tokens *pagetoken.Codec
+	svc      *participant.Service
+	importer *participant.Importer
+	tokens   *pagetoken.Codec
 }
 
-// New returns a Server over the domain service; tokens signs page tokens.
-func New(svc *participant.Service, tokens *pagetoken.Codec) *Server {
-	return &Server{svc: svc, tokens: tokens}
+// New returns a Server over the domain service and importer; tokens signs
+// page tokens.
+func New(svc *participant.Service, importer *participant.Importer, tokens *pagetoken.Codec) *Server {
+	return &Server{svc: svc, importer: importer, tokens: tokens}
 }
 
 // GetTenant returns the caller's tenant.

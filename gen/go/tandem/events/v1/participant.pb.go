@@ -10,6 +10,7 @@ import (
 	v1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -496,11 +497,291 @@ func (x *ParticipantWithdrawn) GetReason() string {
 	return ""
 }
 
+// PersonErased: ce-type tandem.person.erased. Carries no personal data:
+// every service deletes or anonymises what it holds about the person.
+type PersonErased struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PersonId      string                 `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	EraseTime     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=erase_time,json=eraseTime,proto3" json:"erase_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PersonErased) Reset() {
+	*x = PersonErased{}
+	mi := &file_tandem_events_v1_participant_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PersonErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PersonErased) ProtoMessage() {}
+
+func (x *PersonErased) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_participant_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PersonErased.ProtoReflect.Descriptor instead.
+func (*PersonErased) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_participant_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PersonErased) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *PersonErased) GetEraseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EraseTime
+	}
+	return nil
+}
+
+// SkillCreated: ce-type tandem.skill.created.
+type SkillCreated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Skill         *v1.Skill              `protobuf:"bytes,1,opt,name=skill,proto3" json:"skill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SkillCreated) Reset() {
+	*x = SkillCreated{}
+	mi := &file_tandem_events_v1_participant_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkillCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkillCreated) ProtoMessage() {}
+
+func (x *SkillCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_participant_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkillCreated.ProtoReflect.Descriptor instead.
+func (*SkillCreated) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_participant_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SkillCreated) GetSkill() *v1.Skill {
+	if x != nil {
+		return x.Skill
+	}
+	return nil
+}
+
+// SkillUpdated: ce-type tandem.skill.updated.
+type SkillUpdated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Skill         *v1.Skill              `protobuf:"bytes,1,opt,name=skill,proto3" json:"skill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SkillUpdated) Reset() {
+	*x = SkillUpdated{}
+	mi := &file_tandem_events_v1_participant_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkillUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkillUpdated) ProtoMessage() {}
+
+func (x *SkillUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_participant_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkillUpdated.ProtoReflect.Descriptor instead.
+func (*SkillUpdated) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_participant_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SkillUpdated) GetSkill() *v1.Skill {
+	if x != nil {
+		return x.Skill
+	}
+	return nil
+}
+
+// ImportCompleted: ce-type tandem.import.completed, when an import ends
+// (succeeded or failed).
+type ImportCompleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Import        *v1.Import             `protobuf:"bytes,1,opt,name=import,proto3" json:"import,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCompleted) Reset() {
+	*x = ImportCompleted{}
+	mi := &file_tandem_events_v1_participant_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCompleted) ProtoMessage() {}
+
+func (x *ImportCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_participant_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCompleted.ProtoReflect.Descriptor instead.
+func (*ImportCompleted) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_participant_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ImportCompleted) GetImport() *v1.Import {
+	if x != nil {
+		return x.Import
+	}
+	return nil
+}
+
+// AuditRecorded: ce-type tandem.audit.<action>, e.g. tandem.audit.person_exported
+// and tandem.audit.person_erased. Kept after an erasure.
+type AuditRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Token subject of the caller.
+	Actor string `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
+	// e.g. "person_exported".
+	Action string `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	// e.g. "person".
+	ResourceType string `protobuf:"bytes,3,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
+	ResourceId   string `protobuf:"bytes,4,opt,name=resource_id,json=resourceId,proto3" json:"resource_id,omitempty"`
+	// The reason the caller gave.
+	Reason        string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	Time          *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditRecorded) Reset() {
+	*x = AuditRecorded{}
+	mi := &file_tandem_events_v1_participant_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditRecorded) ProtoMessage() {}
+
+func (x *AuditRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_participant_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditRecorded.ProtoReflect.Descriptor instead.
+func (*AuditRecorded) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_participant_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AuditRecorded) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *AuditRecorded) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *AuditRecorded) GetResourceType() string {
+	if x != nil {
+		return x.ResourceType
+	}
+	return ""
+}
+
+func (x *AuditRecorded) GetResourceId() string {
+	if x != nil {
+		return x.ResourceId
+	}
+	return ""
+}
+
+func (x *AuditRecorded) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AuditRecorded) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
 var File_tandem_events_v1_participant_proto protoreflect.FileDescriptor
 
 const file_tandem_events_v1_participant_proto_rawDesc = "" +
 	"\n" +
-	"\"tandem/events/v1/participant.proto\x12\x10tandem.events.v1\x1a'tandem/participant/v1/participant.proto\"F\n" +
+	"\"tandem/events/v1/participant.proto\x12\x10tandem.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'tandem/participant/v1/participant.proto\"F\n" +
 	"\rTenantCreated\x125\n" +
 	"\x06tenant\x18\x01 \x01(\v2\x1d.tandem.participant.v1.TenantR\x06tenant\"F\n" +
 	"\rTenantUpdated\x125\n" +
@@ -523,7 +804,25 @@ const file_tandem_events_v1_participant_proto_rawDesc = "" +
 	"\vparticipant\x18\x01 \x01(\v2\".tandem.participant.v1.ParticipantR\vparticipant\"t\n" +
 	"\x14ParticipantWithdrawn\x12D\n" +
 	"\vparticipant\x18\x01 \x01(\v2\".tandem.participant.v1.ParticipantR\vparticipant\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reasonB?Z=github.com/tandem-oss/tandem/gen/go/tandem/events/v1;eventsv1b\x06proto3"
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"f\n" +
+	"\fPersonErased\x12\x1b\n" +
+	"\tperson_id\x18\x01 \x01(\tR\bpersonId\x129\n" +
+	"\n" +
+	"erase_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime\"B\n" +
+	"\fSkillCreated\x122\n" +
+	"\x05skill\x18\x01 \x01(\v2\x1c.tandem.participant.v1.SkillR\x05skill\"B\n" +
+	"\fSkillUpdated\x122\n" +
+	"\x05skill\x18\x01 \x01(\v2\x1c.tandem.participant.v1.SkillR\x05skill\"H\n" +
+	"\x0fImportCompleted\x125\n" +
+	"\x06import\x18\x01 \x01(\v2\x1d.tandem.participant.v1.ImportR\x06import\"\xcb\x01\n" +
+	"\rAuditRecorded\x12\x14\n" +
+	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12#\n" +
+	"\rresource_type\x18\x03 \x01(\tR\fresourceType\x12\x1f\n" +
+	"\vresource_id\x18\x04 \x01(\tR\n" +
+	"resourceId\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12.\n" +
+	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB?Z=github.com/tandem-oss/tandem/gen/go/tandem/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_tandem_events_v1_participant_proto_rawDescOnce sync.Once
@@ -537,41 +836,54 @@ func file_tandem_events_v1_participant_proto_rawDescGZIP() []byte {
 	return file_tandem_events_v1_participant_proto_rawDescData
 }
 
-var file_tandem_events_v1_participant_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_tandem_events_v1_participant_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_tandem_events_v1_participant_proto_goTypes = []any{
-	(*TenantCreated)(nil),        // 0: tandem.events.v1.TenantCreated
-	(*TenantUpdated)(nil),        // 1: tandem.events.v1.TenantUpdated
-	(*PersonCreated)(nil),        // 2: tandem.events.v1.PersonCreated
-	(*PersonUpdated)(nil),        // 3: tandem.events.v1.PersonUpdated
-	(*ProgramCreated)(nil),       // 4: tandem.events.v1.ProgramCreated
-	(*ProgramUpdated)(nil),       // 5: tandem.events.v1.ProgramUpdated
-	(*ProgramStateChanged)(nil),  // 6: tandem.events.v1.ProgramStateChanged
-	(*ParticipantEnrolled)(nil),  // 7: tandem.events.v1.ParticipantEnrolled
-	(*ParticipantUpdated)(nil),   // 8: tandem.events.v1.ParticipantUpdated
-	(*ParticipantWithdrawn)(nil), // 9: tandem.events.v1.ParticipantWithdrawn
-	(*v1.Tenant)(nil),            // 10: tandem.participant.v1.Tenant
-	(*v1.Person)(nil),            // 11: tandem.participant.v1.Person
-	(*v1.Program)(nil),           // 12: tandem.participant.v1.Program
-	(v1.ProgramState)(0),         // 13: tandem.participant.v1.ProgramState
-	(*v1.Participant)(nil),       // 14: tandem.participant.v1.Participant
+	(*TenantCreated)(nil),         // 0: tandem.events.v1.TenantCreated
+	(*TenantUpdated)(nil),         // 1: tandem.events.v1.TenantUpdated
+	(*PersonCreated)(nil),         // 2: tandem.events.v1.PersonCreated
+	(*PersonUpdated)(nil),         // 3: tandem.events.v1.PersonUpdated
+	(*ProgramCreated)(nil),        // 4: tandem.events.v1.ProgramCreated
+	(*ProgramUpdated)(nil),        // 5: tandem.events.v1.ProgramUpdated
+	(*ProgramStateChanged)(nil),   // 6: tandem.events.v1.ProgramStateChanged
+	(*ParticipantEnrolled)(nil),   // 7: tandem.events.v1.ParticipantEnrolled
+	(*ParticipantUpdated)(nil),    // 8: tandem.events.v1.ParticipantUpdated
+	(*ParticipantWithdrawn)(nil),  // 9: tandem.events.v1.ParticipantWithdrawn
+	(*PersonErased)(nil),          // 10: tandem.events.v1.PersonErased
+	(*SkillCreated)(nil),          // 11: tandem.events.v1.SkillCreated
+	(*SkillUpdated)(nil),          // 12: tandem.events.v1.SkillUpdated
+	(*ImportCompleted)(nil),       // 13: tandem.events.v1.ImportCompleted
+	(*AuditRecorded)(nil),         // 14: tandem.events.v1.AuditRecorded
+	(*v1.Tenant)(nil),             // 15: tandem.participant.v1.Tenant
+	(*v1.Person)(nil),             // 16: tandem.participant.v1.Person
+	(*v1.Program)(nil),            // 17: tandem.participant.v1.Program
+	(v1.ProgramState)(0),          // 18: tandem.participant.v1.ProgramState
+	(*v1.Participant)(nil),        // 19: tandem.participant.v1.Participant
+	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*v1.Skill)(nil),              // 21: tandem.participant.v1.Skill
+	(*v1.Import)(nil),             // 22: tandem.participant.v1.Import
 }
 var file_tandem_events_v1_participant_proto_depIdxs = []int32{
-	10, // 0: tandem.events.v1.TenantCreated.tenant:type_name -> tandem.participant.v1.Tenant
-	10, // 1: tandem.events.v1.TenantUpdated.tenant:type_name -> tandem.participant.v1.Tenant
-	11, // 2: tandem.events.v1.PersonCreated.person:type_name -> tandem.participant.v1.Person
-	11, // 3: tandem.events.v1.PersonUpdated.person:type_name -> tandem.participant.v1.Person
-	12, // 4: tandem.events.v1.ProgramCreated.program:type_name -> tandem.participant.v1.Program
-	12, // 5: tandem.events.v1.ProgramUpdated.program:type_name -> tandem.participant.v1.Program
-	12, // 6: tandem.events.v1.ProgramStateChanged.program:type_name -> tandem.participant.v1.Program
-	13, // 7: tandem.events.v1.ProgramStateChanged.previous_state:type_name -> tandem.participant.v1.ProgramState
-	14, // 8: tandem.events.v1.ParticipantEnrolled.participant:type_name -> tandem.participant.v1.Participant
-	14, // 9: tandem.events.v1.ParticipantUpdated.participant:type_name -> tandem.participant.v1.Participant
-	14, // 10: tandem.events.v1.ParticipantWithdrawn.participant:type_name -> tandem.participant.v1.Participant
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	15, // 0: tandem.events.v1.TenantCreated.tenant:type_name -> tandem.participant.v1.Tenant
+	15, // 1: tandem.events.v1.TenantUpdated.tenant:type_name -> tandem.participant.v1.Tenant
+	16, // 2: tandem.events.v1.PersonCreated.person:type_name -> tandem.participant.v1.Person
+	16, // 3: tandem.events.v1.PersonUpdated.person:type_name -> tandem.participant.v1.Person
+	17, // 4: tandem.events.v1.ProgramCreated.program:type_name -> tandem.participant.v1.Program
+	17, // 5: tandem.events.v1.ProgramUpdated.program:type_name -> tandem.participant.v1.Program
+	17, // 6: tandem.events.v1.ProgramStateChanged.program:type_name -> tandem.participant.v1.Program
+	18, // 7: tandem.events.v1.ProgramStateChanged.previous_state:type_name -> tandem.participant.v1.ProgramState
+	19, // 8: tandem.events.v1.ParticipantEnrolled.participant:type_name -> tandem.participant.v1.Participant
+	19, // 9: tandem.events.v1.ParticipantUpdated.participant:type_name -> tandem.participant.v1.Participant
+	19, // 10: tandem.events.v1.ParticipantWithdrawn.participant:type_name -> tandem.participant.v1.Participant
+	20, // 11: tandem.events.v1.PersonErased.erase_time:type_name -> google.protobuf.Timestamp
+	21, // 12: tandem.events.v1.SkillCreated.skill:type_name -> tandem.participant.v1.Skill
+	21, // 13: tandem.events.v1.SkillUpdated.skill:type_name -> tandem.participant.v1.Skill
+	22, // 14: tandem.events.v1.ImportCompleted.import:type_name -> tandem.participant.v1.Import
+	20, // 15: tandem.events.v1.AuditRecorded.time:type_name -> google.protobuf.Timestamp
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_tandem_events_v1_participant_proto_init() }
@@ -585,7 +897,7 @@ func file_tandem_events_v1_participant_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_events_v1_participant_proto_rawDesc), len(file_tandem_events_v1_participant_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

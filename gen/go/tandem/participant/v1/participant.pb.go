@@ -404,6 +404,61 @@ func (ParticipantState) EnumDescriptor() ([]byte, []int) {
 	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{6}
 }
 
+// ImportState is a step of an import's life.
+type ImportState int32
+
+const (
+	ImportState_IMPORT_STATE_UNSPECIFIED ImportState = 0
+	ImportState_IMPORT_STATE_RUNNING     ImportState = 1
+	ImportState_IMPORT_STATE_SUCCEEDED   ImportState = 2
+	// The file could not be read at all (e.g. no hris_id column); nothing
+	// was imported.
+	ImportState_IMPORT_STATE_FAILED ImportState = 3
+)
+
+// Enum value maps for ImportState.
+var (
+	ImportState_name = map[int32]string{
+		0: "IMPORT_STATE_UNSPECIFIED",
+		1: "IMPORT_STATE_RUNNING",
+		2: "IMPORT_STATE_SUCCEEDED",
+		3: "IMPORT_STATE_FAILED",
+	}
+	ImportState_value = map[string]int32{
+		"IMPORT_STATE_UNSPECIFIED": 0,
+		"IMPORT_STATE_RUNNING":     1,
+		"IMPORT_STATE_SUCCEEDED":   2,
+		"IMPORT_STATE_FAILED":      3,
+	}
+)
+
+func (x ImportState) Enum() *ImportState {
+	p := new(ImportState)
+	*p = x
+	return p
+}
+
+func (x ImportState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_participant_v1_participant_proto_enumTypes[7].Descriptor()
+}
+
+func (ImportState) Type() protoreflect.EnumType {
+	return &file_tandem_participant_v1_participant_proto_enumTypes[7]
+}
+
+func (x ImportState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportState.Descriptor instead.
+func (ImportState) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{7}
+}
+
 // Tenant is one enterprise using Tandem; all data is partitioned by tenant.
 type Tenant struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -526,7 +581,12 @@ type Person struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The person's login: the "sub" claim of their access token, so they can
+	// act for themselves (self-enrolment). Defaults to the email.
+	Subject string `protobuf:"bytes,17,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Output only: the person was erased; only the id remains.
+	Erased        bool `protobuf:"varint,18,opt,name=erased,proto3" json:"erased,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -671,6 +731,20 @@ func (x *Person) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Person) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *Person) GetErased() bool {
+	if x != nil {
+		return x.Erased
+	}
+	return false
 }
 
 // Program is one mentoring program of a tenant.
@@ -1988,7 +2062,9 @@ type ListParticipantsRequest struct {
 	// Only participants with this role, when set.
 	Role ParticipantRole `protobuf:"varint,4,opt,name=role,proto3,enum=tandem.participant.v1.ParticipantRole" json:"role,omitempty"`
 	// Only participants in this state, when set.
-	State         ParticipantState `protobuf:"varint,5,opt,name=state,proto3,enum=tandem.participant.v1.ParticipantState" json:"state,omitempty"`
+	State ParticipantState `protobuf:"varint,5,opt,name=state,proto3,enum=tandem.participant.v1.ParticipantState" json:"state,omitempty"`
+	// Only participants whose person is in this department, when set.
+	Department    string `protobuf:"bytes,6,opt,name=department,proto3" json:"department,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2056,6 +2132,13 @@ func (x *ListParticipantsRequest) GetState() ParticipantState {
 		return x.State
 	}
 	return ParticipantState_PARTICIPANT_STATE_UNSPECIFIED
+}
+
+func (x *ListParticipantsRequest) GetDepartment() string {
+	if x != nil {
+		return x.Department
+	}
+	return ""
 }
 
 // ListParticipantsResponse is one page of participants.
@@ -2166,6 +2249,1161 @@ func (x *WithdrawParticipantRequest) GetReason() string {
 	return ""
 }
 
+// UpsertPersonRequest creates or updates a person by HRIS id.
+type UpsertPersonRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// hris_id is required; id is ignored.
+	Person        *Person `protobuf:"bytes,1,opt,name=person,proto3" json:"person,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpsertPersonRequest) Reset() {
+	*x = UpsertPersonRequest{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpsertPersonRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpsertPersonRequest) ProtoMessage() {}
+
+func (x *UpsertPersonRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpsertPersonRequest.ProtoReflect.Descriptor instead.
+func (*UpsertPersonRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *UpsertPersonRequest) GetPerson() *Person {
+	if x != nil {
+		return x.Person
+	}
+	return nil
+}
+
+// GetReportingChainRequest names a person.
+type GetReportingChainRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Levels to climb, 1 to 20; 0 means the tenant's reporting_chain_depth.
+	MaxDepth      int32 `protobuf:"varint,2,opt,name=max_depth,json=maxDepth,proto3" json:"max_depth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReportingChainRequest) Reset() {
+	*x = GetReportingChainRequest{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReportingChainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReportingChainRequest) ProtoMessage() {}
+
+func (x *GetReportingChainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReportingChainRequest.ProtoReflect.Descriptor instead.
+func (*GetReportingChainRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetReportingChainRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GetReportingChainRequest) GetMaxDepth() int32 {
+	if x != nil {
+		return x.MaxDepth
+	}
+	return 0
+}
+
+// ReportingChain is a person's line of managers.
+type ReportingChain struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	PersonId string                 `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// Direct manager first; stops at the top, at max_depth, or at a cycle.
+	ManagerIds    []string `protobuf:"bytes,2,rep,name=manager_ids,json=managerIds,proto3" json:"manager_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportingChain) Reset() {
+	*x = ReportingChain{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportingChain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportingChain) ProtoMessage() {}
+
+func (x *ReportingChain) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportingChain.ProtoReflect.Descriptor instead.
+func (*ReportingChain) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ReportingChain) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *ReportingChain) GetManagerIds() []string {
+	if x != nil {
+		return x.ManagerIds
+	}
+	return nil
+}
+
+// ExportPersonRequest names a person and why they are exported.
+type ExportPersonRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why, recorded in the audit event (e.g. "GDPR access request #123").
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportPersonRequest) Reset() {
+	*x = ExportPersonRequest{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportPersonRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportPersonRequest) ProtoMessage() {}
+
+func (x *ExportPersonRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportPersonRequest.ProtoReflect.Descriptor instead.
+func (*ExportPersonRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ExportPersonRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ExportPersonRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// PersonExport is everything the participant service holds about a person.
+type PersonExport struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Person         *Person                `protobuf:"bytes,1,opt,name=person,proto3" json:"person,omitempty"`
+	Participations []*Participant         `protobuf:"bytes,2,rep,name=participations,proto3" json:"participations,omitempty"`
+	ExportTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=export_time,json=exportTime,proto3" json:"export_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PersonExport) Reset() {
+	*x = PersonExport{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PersonExport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PersonExport) ProtoMessage() {}
+
+func (x *PersonExport) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PersonExport.ProtoReflect.Descriptor instead.
+func (*PersonExport) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *PersonExport) GetPerson() *Person {
+	if x != nil {
+		return x.Person
+	}
+	return nil
+}
+
+func (x *PersonExport) GetParticipations() []*Participant {
+	if x != nil {
+		return x.Participations
+	}
+	return nil
+}
+
+func (x *PersonExport) GetExportTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExportTime
+	}
+	return nil
+}
+
+// ErasePersonRequest names a person and why they are erased.
+type ErasePersonRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why, recorded in the audit event.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErasePersonRequest) Reset() {
+	*x = ErasePersonRequest{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErasePersonRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErasePersonRequest) ProtoMessage() {}
+
+func (x *ErasePersonRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErasePersonRequest.ProtoReflect.Descriptor instead.
+func (*ErasePersonRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ErasePersonRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ErasePersonRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ErasePersonResponse says what was erased.
+type ErasePersonResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	PersonId string                 `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// Participations whose personal content was removed.
+	ParticipationsAnonymised int32                  `protobuf:"varint,2,opt,name=participations_anonymised,json=participationsAnonymised,proto3" json:"participations_anonymised,omitempty"`
+	EraseTime                *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=erase_time,json=eraseTime,proto3" json:"erase_time,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *ErasePersonResponse) Reset() {
+	*x = ErasePersonResponse{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErasePersonResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErasePersonResponse) ProtoMessage() {}
+
+func (x *ErasePersonResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErasePersonResponse.ProtoReflect.Descriptor instead.
+func (*ErasePersonResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ErasePersonResponse) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *ErasePersonResponse) GetParticipationsAnonymised() int32 {
+	if x != nil {
+		return x.ParticipationsAnonymised
+	}
+	return 0
+}
+
+func (x *ErasePersonResponse) GetEraseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EraseTime
+	}
+	return nil
+}
+
+// Skill is an entry of the tenant's skills catalogue; competencies and
+// development areas refer to skills by id, with levels 1 to 5.
+type Skill struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the tenant, e.g. "genai" or "data-viz"; fixed after creation.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Required.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// For grouping, e.g. "AI", "Digital tools", "Leadership".
+	Category    string `protobuf:"bytes,3,opt,name=category,proto3" json:"category,omitempty"`
+	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// Output only.
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Skill) Reset() {
+	*x = Skill{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Skill) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Skill) ProtoMessage() {}
+
+func (x *Skill) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Skill.ProtoReflect.Descriptor instead.
+func (*Skill) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *Skill) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Skill) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Skill) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *Skill) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Skill) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Skill) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// CreateSkillRequest adds a skill.
+type CreateSkillRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Skill         *Skill                 `protobuf:"bytes,1,opt,name=skill,proto3" json:"skill,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSkillRequest) Reset() {
+	*x = CreateSkillRequest{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSkillRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSkillRequest) ProtoMessage() {}
+
+func (x *CreateSkillRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSkillRequest.ProtoReflect.Descriptor instead.
+func (*CreateSkillRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CreateSkillRequest) GetSkill() *Skill {
+	if x != nil {
+		return x.Skill
+	}
+	return nil
+}
+
+// UpdateSkillRequest changes a skill.
+type UpdateSkillRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Skill *Skill                 `protobuf:"bytes,1,opt,name=skill,proto3" json:"skill,omitempty"`
+	// Fields to change; an empty mask changes every writable field.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateSkillRequest) Reset() {
+	*x = UpdateSkillRequest{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateSkillRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateSkillRequest) ProtoMessage() {}
+
+func (x *UpdateSkillRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateSkillRequest.ProtoReflect.Descriptor instead.
+func (*UpdateSkillRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *UpdateSkillRequest) GetSkill() *Skill {
+	if x != nil {
+		return x.Skill
+	}
+	return nil
+}
+
+func (x *UpdateSkillRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// ListSkillsRequest pages through the catalogue.
+type ListSkillsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 1000; 0 means 100.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From the previous response's next_page_token.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only skills of this category, when set.
+	Category      string `protobuf:"bytes,3,opt,name=category,proto3" json:"category,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSkillsRequest) Reset() {
+	*x = ListSkillsRequest{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSkillsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSkillsRequest) ProtoMessage() {}
+
+func (x *ListSkillsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSkillsRequest.ProtoReflect.Descriptor instead.
+func (*ListSkillsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListSkillsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSkillsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListSkillsRequest) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+// ListSkillsResponse is one page of skills.
+type ListSkillsResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Skills []*Skill               `protobuf:"bytes,1,rep,name=skills,proto3" json:"skills,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSkillsResponse) Reset() {
+	*x = ListSkillsResponse{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSkillsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSkillsResponse) ProtoMessage() {}
+
+func (x *ListSkillsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSkillsResponse.ProtoReflect.Descriptor instead.
+func (*ListSkillsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListSkillsResponse) GetSkills() []*Skill {
+	if x != nil {
+		return x.Skills
+	}
+	return nil
+}
+
+func (x *ListSkillsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// CreateImportRequest starts an import of a CSV file.
+type CreateImportRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The file: UTF-8 with or without BOM, comma- or semicolon-separated,
+	// RFC 4180 quoting, a header line first. At most 64 MiB.
+	Csv []byte `protobuf:"bytes,1,opt,name=csv,proto3" json:"csv,omitempty"`
+	// Maps header names of the file to Tandem field names (for example
+	// "Employee ID" to "hris_id"); a header equal to a field name needs no
+	// entry. Fields: hris_id (required), display_name, email, department,
+	// title, seniority_level, manager_hris_id, hire_date, promotion_date,
+	// location, time_zone, languages, employment_status, subject; and, when
+	// program_id is set, role, competencies, development_areas, work_style,
+	// communication_style, motivation, preferred_format, capacity.
+	ColumnMapping map[string]string `protobuf:"bytes,2,rep,name=column_mapping,json=columnMapping,proto3" json:"column_mapping,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Program to enrol every valid row into, when set.
+	ProgramId string `protobuf:"bytes,3,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	// Role of rows without a role column value (enrolment imports).
+	DefaultRole ParticipantRole `protobuf:"varint,4,opt,name=default_role,json=defaultRole,proto3,enum=tandem.participant.v1.ParticipantRole" json:"default_role,omitempty"`
+	// "," or ";"; empty detects it from the header line.
+	Delimiter     string `protobuf:"bytes,5,opt,name=delimiter,proto3" json:"delimiter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateImportRequest) Reset() {
+	*x = CreateImportRequest{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateImportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateImportRequest) ProtoMessage() {}
+
+func (x *CreateImportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateImportRequest.ProtoReflect.Descriptor instead.
+func (*CreateImportRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *CreateImportRequest) GetCsv() []byte {
+	if x != nil {
+		return x.Csv
+	}
+	return nil
+}
+
+func (x *CreateImportRequest) GetColumnMapping() map[string]string {
+	if x != nil {
+		return x.ColumnMapping
+	}
+	return nil
+}
+
+func (x *CreateImportRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *CreateImportRequest) GetDefaultRole() ParticipantRole {
+	if x != nil {
+		return x.DefaultRole
+	}
+	return ParticipantRole_PARTICIPANT_ROLE_UNSPECIFIED
+}
+
+func (x *CreateImportRequest) GetDelimiter() string {
+	if x != nil {
+		return x.Delimiter
+	}
+	return ""
+}
+
+// Import is a bulk import job with its progress and outcome.
+type Import struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ProgramId string                 `protobuf:"bytes,2,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	State     ImportState            `protobuf:"varint,3,opt,name=state,proto3,enum=tandem.participant.v1.ImportState" json:"state,omitempty"`
+	// Data rows in the file (the header excluded).
+	TotalRows     int32 `protobuf:"varint,4,opt,name=total_rows,json=totalRows,proto3" json:"total_rows,omitempty"`
+	ProcessedRows int32 `protobuf:"varint,5,opt,name=processed_rows,json=processedRows,proto3" json:"processed_rows,omitempty"`
+	// processed_rows of total_rows, 0 to 100.
+	ProgressPercent int32 `protobuf:"varint,6,opt,name=progress_percent,json=progressPercent,proto3" json:"progress_percent,omitempty"`
+	// Rows that created a person or an enrolment.
+	CreatedRows int32 `protobuf:"varint,7,opt,name=created_rows,json=createdRows,proto3" json:"created_rows,omitempty"`
+	// Rows that changed an existing person or enrolment.
+	UpdatedRows int32 `protobuf:"varint,8,opt,name=updated_rows,json=updatedRows,proto3" json:"updated_rows,omitempty"`
+	// Rows equal to what was stored already (a re-import).
+	UnchangedRows int32 `protobuf:"varint,9,opt,name=unchanged_rows,json=unchangedRows,proto3" json:"unchanged_rows,omitempty"`
+	// Rows refused; see ListImportRejections.
+	RejectedRows int32 `protobuf:"varint,10,opt,name=rejected_rows,json=rejectedRows,proto3" json:"rejected_rows,omitempty"`
+	// Why the import FAILED.
+	Error         string                 `protobuf:"bytes,11,opt,name=error,proto3" json:"error,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	FinishTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Import) Reset() {
+	*x = Import{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Import) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Import) ProtoMessage() {}
+
+func (x *Import) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Import.ProtoReflect.Descriptor instead.
+func (*Import) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *Import) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Import) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *Import) GetState() ImportState {
+	if x != nil {
+		return x.State
+	}
+	return ImportState_IMPORT_STATE_UNSPECIFIED
+}
+
+func (x *Import) GetTotalRows() int32 {
+	if x != nil {
+		return x.TotalRows
+	}
+	return 0
+}
+
+func (x *Import) GetProcessedRows() int32 {
+	if x != nil {
+		return x.ProcessedRows
+	}
+	return 0
+}
+
+func (x *Import) GetProgressPercent() int32 {
+	if x != nil {
+		return x.ProgressPercent
+	}
+	return 0
+}
+
+func (x *Import) GetCreatedRows() int32 {
+	if x != nil {
+		return x.CreatedRows
+	}
+	return 0
+}
+
+func (x *Import) GetUpdatedRows() int32 {
+	if x != nil {
+		return x.UpdatedRows
+	}
+	return 0
+}
+
+func (x *Import) GetUnchangedRows() int32 {
+	if x != nil {
+		return x.UnchangedRows
+	}
+	return 0
+}
+
+func (x *Import) GetRejectedRows() int32 {
+	if x != nil {
+		return x.RejectedRows
+	}
+	return 0
+}
+
+func (x *Import) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Import) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Import) GetFinishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishTime
+	}
+	return nil
+}
+
+// GetImportRequest names an import.
+type GetImportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetImportRequest) Reset() {
+	*x = GetImportRequest{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetImportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetImportRequest) ProtoMessage() {}
+
+func (x *GetImportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetImportRequest.ProtoReflect.Descriptor instead.
+func (*GetImportRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *GetImportRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// ImportRejection says why one row was refused.
+type ImportRejection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Row number in the file as a spreadsheet shows it: the header is row 1.
+	Row int32 `protobuf:"varint,1,opt,name=row,proto3" json:"row,omitempty"`
+	// The Tandem field at fault, e.g. "time_zone" (empty for the whole row).
+	Field         string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRejection) Reset() {
+	*x = ImportRejection{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRejection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRejection) ProtoMessage() {}
+
+func (x *ImportRejection) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRejection.ProtoReflect.Descriptor instead.
+func (*ImportRejection) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ImportRejection) GetRow() int32 {
+	if x != nil {
+		return x.Row
+	}
+	return 0
+}
+
+func (x *ImportRejection) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *ImportRejection) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ListImportRejectionsRequest pages through an import's rejected rows.
+type ListImportRejectionsRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ImportId string                 `protobuf:"bytes,1,opt,name=import_id,json=importId,proto3" json:"import_id,omitempty"`
+	// At most 1000; 0 means 100.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From the previous response's next_page_token.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListImportRejectionsRequest) Reset() {
+	*x = ListImportRejectionsRequest{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListImportRejectionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListImportRejectionsRequest) ProtoMessage() {}
+
+func (x *ListImportRejectionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListImportRejectionsRequest.ProtoReflect.Descriptor instead.
+func (*ListImportRejectionsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ListImportRejectionsRequest) GetImportId() string {
+	if x != nil {
+		return x.ImportId
+	}
+	return ""
+}
+
+func (x *ListImportRejectionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListImportRejectionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListImportRejectionsResponse is one page of rejections.
+type ListImportRejectionsResponse struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Rejections []*ImportRejection     `protobuf:"bytes,1,rep,name=rejections,proto3" json:"rejections,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListImportRejectionsResponse) Reset() {
+	*x = ListImportRejectionsResponse{}
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListImportRejectionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListImportRejectionsResponse) ProtoMessage() {}
+
+func (x *ListImportRejectionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_participant_v1_participant_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListImportRejectionsResponse.ProtoReflect.Descriptor instead.
+func (*ListImportRejectionsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_participant_v1_participant_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ListImportRejectionsResponse) GetRejections() []*ImportRejection {
+	if x != nil {
+		return x.Rejections
+	}
+	return nil
+}
+
+func (x *ListImportRejectionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_tandem_participant_v1_participant_proto protoreflect.FileDescriptor
 
 const file_tandem_participant_v1_participant_proto_rawDesc = "" +
@@ -2181,7 +3419,7 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xa8\x06\n" +
+	"updateTime\"\xe4\x06\n" +
 	"\x06Person\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02id\x12!\n" +
 	"\ahris_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x06hrisId\x12+\n" +
@@ -2205,7 +3443,9 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\vcreate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xd4\a\n" +
+	"updateTime\x12\"\n" +
+	"\asubject\x18\x11 \x01(\tB\b\xbaH\x05r\x03\x18\xff\x01R\asubject\x12\x16\n" +
+	"\x06erased\x18\x12 \x01(\bR\x06erased\"\xd4\a\n" +
 	"\aProgram\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02id\x12+\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12*\n" +
@@ -2315,7 +3555,7 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\x18UpdateParticipantRequest\x12L\n" +
 	"\vparticipant\x18\x01 \x01(\v2\".tandem.participant.v1.ParticipantB\x06\xbaH\x03\xc8\x01\x01R\vparticipant\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"\xa4\x02\n" +
+	"updateMask\"\xce\x02\n" +
 	"\x17ListParticipantsRequest\x12(\n" +
 	"\n" +
 	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\x12'\n" +
@@ -2324,13 +3564,114 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12D\n" +
 	"\x04role\x18\x04 \x01(\x0e2&.tandem.participant.v1.ParticipantRoleB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04role\x12G\n" +
-	"\x05state\x18\x05 \x01(\x0e2'.tandem.participant.v1.ParticipantStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x8a\x01\n" +
+	"\x05state\x18\x05 \x01(\x0e2'.tandem.participant.v1.ParticipantStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12(\n" +
+	"\n" +
+	"department\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\n" +
+	"department\"\x8a\x01\n" +
 	"\x18ListParticipantsResponse\x12F\n" +
 	"\fparticipants\x18\x01 \x03(\v2\".tandem.participant.v1.ParticipantR\fparticipants\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Y\n" +
 	"\x1aWithdrawParticipantRequest\x12\x19\n" +
 	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12 \n" +
-	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason*\x92\x01\n" +
+	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\"T\n" +
+	"\x13UpsertPersonRequest\x12=\n" +
+	"\x06person\x18\x01 \x01(\v2\x1d.tandem.participant.v1.PersonB\x06\xbaH\x03\xc8\x01\x01R\x06person\"]\n" +
+	"\x18GetReportingChainRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12&\n" +
+	"\tmax_depth\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x14(\x00R\bmaxDepth\"N\n" +
+	"\x0eReportingChain\x12\x1b\n" +
+	"\tperson_id\x18\x01 \x01(\tR\bpersonId\x12\x1f\n" +
+	"\vmanager_ids\x18\x02 \x03(\tR\n" +
+	"managerIds\"T\n" +
+	"\x13ExportPersonRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12\"\n" +
+	"\x06reason\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\"\xce\x01\n" +
+	"\fPersonExport\x125\n" +
+	"\x06person\x18\x01 \x01(\v2\x1d.tandem.participant.v1.PersonR\x06person\x12J\n" +
+	"\x0eparticipations\x18\x02 \x03(\v2\".tandem.participant.v1.ParticipantR\x0eparticipations\x12;\n" +
+	"\vexport_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"exportTime\"S\n" +
+	"\x12ErasePersonRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12\"\n" +
+	"\x06reason\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\"\xaa\x01\n" +
+	"\x13ErasePersonResponse\x12\x1b\n" +
+	"\tperson_id\x18\x01 \x01(\tR\bpersonId\x12;\n" +
+	"\x19participations_anonymised\x18\x02 \x01(\x05R\x18participationsAnonymised\x129\n" +
+	"\n" +
+	"erase_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\teraseTime\"\xb3\x02\n" +
+	"\x05Skill\x122\n" +
+	"\x02id\x18\x01 \x01(\tB\"\xbaH\x1fr\x1d2\x1b^([a-z][a-z0-9._-]{0,63})?$R\x02id\x12+\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12#\n" +
+	"\bcategory\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\bcategory\x12*\n" +
+	"\vdescription\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\vdescription\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"P\n" +
+	"\x12CreateSkillRequest\x12:\n" +
+	"\x05skill\x18\x01 \x01(\v2\x1c.tandem.participant.v1.SkillB\x06\xbaH\x03\xc8\x01\x01R\x05skill\"\x8d\x01\n" +
+	"\x12UpdateSkillRequest\x12:\n" +
+	"\x05skill\x18\x01 \x01(\v2\x1c.tandem.participant.v1.SkillB\x06\xbaH\x03\xc8\x01\x01R\x05skill\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\x8a\x01\n" +
+	"\x11ListSkillsRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12#\n" +
+	"\bcategory\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\bcategory\"r\n" +
+	"\x12ListSkillsResponse\x124\n" +
+	"\x06skills\x18\x01 \x03(\v2\x1c.tandem.participant.v1.SkillR\x06skills\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x03\n" +
+	"\x13CreateImportRequest\x12\x1e\n" +
+	"\x03csv\x18\x01 \x01(\fB\f\xbaH\tz\a\x10\x01\x18\x80\x80\x80 R\x03csv\x12n\n" +
+	"\x0ecolumn_mapping\x18\x02 \x03(\v2=.tandem.participant.v1.CreateImportRequest.ColumnMappingEntryB\b\xbaH\x05\x9a\x01\x02\x10dR\rcolumnMapping\x12&\n" +
+	"\n" +
+	"program_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\tprogramId\x12S\n" +
+	"\fdefault_role\x18\x04 \x01(\x0e2&.tandem.participant.v1.ParticipantRoleB\b\xbaH\x05\x82\x01\x02\x10\x01R\vdefaultRole\x12+\n" +
+	"\tdelimiter\x18\x05 \x01(\tB\r\xbaH\n" +
+	"r\bR\x00R\x01,R\x01;R\tdelimiter\x1a@\n" +
+	"\x12ColumnMappingEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x84\x04\n" +
+	"\x06Import\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x02 \x01(\tR\tprogramId\x128\n" +
+	"\x05state\x18\x03 \x01(\x0e2\".tandem.participant.v1.ImportStateR\x05state\x12\x1d\n" +
+	"\n" +
+	"total_rows\x18\x04 \x01(\x05R\ttotalRows\x12%\n" +
+	"\x0eprocessed_rows\x18\x05 \x01(\x05R\rprocessedRows\x12)\n" +
+	"\x10progress_percent\x18\x06 \x01(\x05R\x0fprogressPercent\x12!\n" +
+	"\fcreated_rows\x18\a \x01(\x05R\vcreatedRows\x12!\n" +
+	"\fupdated_rows\x18\b \x01(\x05R\vupdatedRows\x12%\n" +
+	"\x0eunchanged_rows\x18\t \x01(\x05R\runchangedRows\x12#\n" +
+	"\rrejected_rows\x18\n" +
+	" \x01(\x05R\frejectedRows\x12\x14\n" +
+	"\x05error\x18\v \x01(\tR\x05error\x12;\n" +
+	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vfinish_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishTime\"-\n" +
+	"\x10GetImportRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"Q\n" +
+	"\x0fImportRejection\x12\x10\n" +
+	"\x03row\x18\x01 \x01(\x05R\x03row\x12\x14\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x97\x01\n" +
+	"\x1bListImportRejectionsRequest\x12&\n" +
+	"\timport_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bimportId\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x8e\x01\n" +
+	"\x1cListImportRejectionsResponse\x12F\n" +
+	"\n" +
+	"rejections\x18\x01 \x03(\v2&.tandem.participant.v1.ImportRejectionR\n" +
+	"rejections\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x92\x01\n" +
 	"\x10EmploymentStatus\x12!\n" +
 	"\x1dEMPLOYMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18EMPLOYMENT_STATUS_ACTIVE\x10\x01\x12\x1b\n" +
@@ -2367,7 +3708,12 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\x10ParticipantState\x12!\n" +
 	"\x1dPARTICIPANT_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aPARTICIPANT_STATE_ENROLLED\x10\x01\x12\x1f\n" +
-	"\x1bPARTICIPANT_STATE_WITHDRAWN\x10\x022\xf9\x10\n" +
+	"\x1bPARTICIPANT_STATE_WITHDRAWN\x10\x02*z\n" +
+	"\vImportState\x12\x1c\n" +
+	"\x18IMPORT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14IMPORT_STATE_RUNNING\x10\x01\x12\x1a\n" +
+	"\x16IMPORT_STATE_SUCCEEDED\x10\x02\x12\x17\n" +
+	"\x13IMPORT_STATE_FAILED\x10\x032\x8f\x1b\n" +
 	"\x12ParticipantService\x12g\n" +
 	"\tGetTenant\x12'.tandem.participant.v1.GetTenantRequest\x1a\x1d.tandem.participant.v1.Tenant\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
 	"/v1/tenant\x12u\n" +
@@ -2379,7 +3725,20 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\fUpdatePerson\x12*.tandem.participant.v1.UpdatePersonRequest\x1a\x1d.tandem.participant.v1.Person\"&\x82\xd3\xe4\x93\x02 :\x06person2\x16/v1/people/{person.id}\x12u\n" +
 	"\n" +
 	"ListPeople\x12(.tandem.participant.v1.ListPeopleRequest\x1a).tandem.participant.v1.ListPeopleResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
-	"/v1/people\x12{\n" +
+	"/v1/people\x12|\n" +
+	"\fUpsertPerson\x12*.tandem.participant.v1.UpsertPersonRequest\x1a\x1d.tandem.participant.v1.Person\"!\x82\xd3\xe4\x93\x02\x1b:\x06person\"\x11/v1/people:upsert\x12\x93\x01\n" +
+	"\x11GetReportingChain\x12/.tandem.participant.v1.GetReportingChainRequest\x1a%.tandem.participant.v1.ReportingChain\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/people/{id}/reportingChain\x12\x7f\n" +
+	"\fExportPerson\x12*.tandem.participant.v1.ExportPersonRequest\x1a#.tandem.participant.v1.PersonExport\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/people/{id}:export\x12\x86\x01\n" +
+	"\vErasePerson\x12).tandem.participant.v1.ErasePersonRequest\x1a*.tandem.participant.v1.ErasePersonResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/people/{id}:erase\x12q\n" +
+	"\vCreateSkill\x12).tandem.participant.v1.CreateSkillRequest\x1a\x1c.tandem.participant.v1.Skill\"\x19\x82\xd3\xe4\x93\x02\x13:\x05skill\"\n" +
+	"/v1/skills\x12|\n" +
+	"\vUpdateSkill\x12).tandem.participant.v1.UpdateSkillRequest\x1a\x1c.tandem.participant.v1.Skill\"$\x82\xd3\xe4\x93\x02\x1e:\x05skill2\x15/v1/skills/{skill.id}\x12u\n" +
+	"\n" +
+	"ListSkills\x12(.tandem.participant.v1.ListSkillsRequest\x1a).tandem.participant.v1.ListSkillsResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
+	"/v1/skills\x12q\n" +
+	"\fCreateImport\x12*.tandem.participant.v1.CreateImportRequest\x1a\x1d.tandem.participant.v1.Import\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/imports\x12m\n" +
+	"\tGetImport\x12'.tandem.participant.v1.GetImportRequest\x1a\x1d.tandem.participant.v1.Import\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/imports/{id}\x12\xab\x01\n" +
+	"\x14ListImportRejections\x122.tandem.participant.v1.ListImportRejectionsRequest\x1a3.tandem.participant.v1.ListImportRejectionsResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/imports/{import_id}/rejections\x12{\n" +
 	"\rCreateProgram\x12+.tandem.participant.v1.CreateProgramRequest\x1a\x1e.tandem.participant.v1.Program\"\x1d\x82\xd3\xe4\x93\x02\x17:\aprogram\"\f/v1/programs\x12q\n" +
 	"\n" +
 	"GetProgram\x12(.tandem.participant.v1.GetProgramRequest\x1a\x1e.tandem.participant.v1.Program\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/programs/{id}\x12\x88\x01\n" +
@@ -2411,120 +3770,177 @@ func file_tandem_participant_v1_participant_proto_rawDescGZIP() []byte {
 	return file_tandem_participant_v1_participant_proto_rawDescData
 }
 
-var file_tandem_participant_v1_participant_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_tandem_participant_v1_participant_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_tandem_participant_v1_participant_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_tandem_participant_v1_participant_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_tandem_participant_v1_participant_proto_goTypes = []any{
-	(EmploymentStatus)(0),              // 0: tandem.participant.v1.EmploymentStatus
-	(ProgramType)(0),                   // 1: tandem.participant.v1.ProgramType
-	(ProgramState)(0),                  // 2: tandem.participant.v1.ProgramState
-	(MeetingCadence)(0),                // 3: tandem.participant.v1.MeetingCadence
-	(MeetingFormat)(0),                 // 4: tandem.participant.v1.MeetingFormat
-	(ParticipantRole)(0),               // 5: tandem.participant.v1.ParticipantRole
-	(ParticipantState)(0),              // 6: tandem.participant.v1.ParticipantState
-	(*Tenant)(nil),                     // 7: tandem.participant.v1.Tenant
-	(*Person)(nil),                     // 8: tandem.participant.v1.Person
-	(*Program)(nil),                    // 9: tandem.participant.v1.Program
-	(*Competency)(nil),                 // 10: tandem.participant.v1.Competency
-	(*DevelopmentArea)(nil),            // 11: tandem.participant.v1.DevelopmentArea
-	(*Participant)(nil),                // 12: tandem.participant.v1.Participant
-	(*GetTenantRequest)(nil),           // 13: tandem.participant.v1.GetTenantRequest
-	(*UpdateTenantRequest)(nil),        // 14: tandem.participant.v1.UpdateTenantRequest
-	(*CreatePersonRequest)(nil),        // 15: tandem.participant.v1.CreatePersonRequest
-	(*GetPersonRequest)(nil),           // 16: tandem.participant.v1.GetPersonRequest
-	(*UpdatePersonRequest)(nil),        // 17: tandem.participant.v1.UpdatePersonRequest
-	(*ListPeopleRequest)(nil),          // 18: tandem.participant.v1.ListPeopleRequest
-	(*ListPeopleResponse)(nil),         // 19: tandem.participant.v1.ListPeopleResponse
-	(*CreateProgramRequest)(nil),       // 20: tandem.participant.v1.CreateProgramRequest
-	(*GetProgramRequest)(nil),          // 21: tandem.participant.v1.GetProgramRequest
-	(*UpdateProgramRequest)(nil),       // 22: tandem.participant.v1.UpdateProgramRequest
-	(*ListProgramsRequest)(nil),        // 23: tandem.participant.v1.ListProgramsRequest
-	(*ListProgramsResponse)(nil),       // 24: tandem.participant.v1.ListProgramsResponse
-	(*TransitionProgramRequest)(nil),   // 25: tandem.participant.v1.TransitionProgramRequest
-	(*EnrollParticipantRequest)(nil),   // 26: tandem.participant.v1.EnrollParticipantRequest
-	(*GetParticipantRequest)(nil),      // 27: tandem.participant.v1.GetParticipantRequest
-	(*UpdateParticipantRequest)(nil),   // 28: tandem.participant.v1.UpdateParticipantRequest
-	(*ListParticipantsRequest)(nil),    // 29: tandem.participant.v1.ListParticipantsRequest
-	(*ListParticipantsResponse)(nil),   // 30: tandem.participant.v1.ListParticipantsResponse
-	(*WithdrawParticipantRequest)(nil), // 31: tandem.participant.v1.WithdrawParticipantRequest
-	(*timestamppb.Timestamp)(nil),      // 32: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),      // 33: google.protobuf.FieldMask
+	(EmploymentStatus)(0),                // 0: tandem.participant.v1.EmploymentStatus
+	(ProgramType)(0),                     // 1: tandem.participant.v1.ProgramType
+	(ProgramState)(0),                    // 2: tandem.participant.v1.ProgramState
+	(MeetingCadence)(0),                  // 3: tandem.participant.v1.MeetingCadence
+	(MeetingFormat)(0),                   // 4: tandem.participant.v1.MeetingFormat
+	(ParticipantRole)(0),                 // 5: tandem.participant.v1.ParticipantRole
+	(ParticipantState)(0),                // 6: tandem.participant.v1.ParticipantState
+	(ImportState)(0),                     // 7: tandem.participant.v1.ImportState
+	(*Tenant)(nil),                       // 8: tandem.participant.v1.Tenant
+	(*Person)(nil),                       // 9: tandem.participant.v1.Person
+	(*Program)(nil),                      // 10: tandem.participant.v1.Program
+	(*Competency)(nil),                   // 11: tandem.participant.v1.Competency
+	(*DevelopmentArea)(nil),              // 12: tandem.participant.v1.DevelopmentArea
+	(*Participant)(nil),                  // 13: tandem.participant.v1.Participant
+	(*GetTenantRequest)(nil),             // 14: tandem.participant.v1.GetTenantRequest
+	(*UpdateTenantRequest)(nil),          // 15: tandem.participant.v1.UpdateTenantRequest
+	(*CreatePersonRequest)(nil),          // 16: tandem.participant.v1.CreatePersonRequest
+	(*GetPersonRequest)(nil),             // 17: tandem.participant.v1.GetPersonRequest
+	(*UpdatePersonRequest)(nil),          // 18: tandem.participant.v1.UpdatePersonRequest
+	(*ListPeopleRequest)(nil),            // 19: tandem.participant.v1.ListPeopleRequest
+	(*ListPeopleResponse)(nil),           // 20: tandem.participant.v1.ListPeopleResponse
+	(*CreateProgramRequest)(nil),         // 21: tandem.participant.v1.CreateProgramRequest
+	(*GetProgramRequest)(nil),            // 22: tandem.participant.v1.GetProgramRequest
+	(*UpdateProgramRequest)(nil),         // 23: tandem.participant.v1.UpdateProgramRequest
+	(*ListProgramsRequest)(nil),          // 24: tandem.participant.v1.ListProgramsRequest
+	(*ListProgramsResponse)(nil),         // 25: tandem.participant.v1.ListProgramsResponse
+	(*TransitionProgramRequest)(nil),     // 26: tandem.participant.v1.TransitionProgramRequest
+	(*EnrollParticipantRequest)(nil),     // 27: tandem.participant.v1.EnrollParticipantRequest
+	(*GetParticipantRequest)(nil),        // 28: tandem.participant.v1.GetParticipantRequest
+	(*UpdateParticipantRequest)(nil),     // 29: tandem.participant.v1.UpdateParticipantRequest
+	(*ListParticipantsRequest)(nil),      // 30: tandem.participant.v1.ListParticipantsRequest
+	(*ListParticipantsResponse)(nil),     // 31: tandem.participant.v1.ListParticipantsResponse
+	(*WithdrawParticipantRequest)(nil),   // 32: tandem.participant.v1.WithdrawParticipantRequest
+	(*UpsertPersonRequest)(nil),          // 33: tandem.participant.v1.UpsertPersonRequest
+	(*GetReportingChainRequest)(nil),     // 34: tandem.participant.v1.GetReportingChainRequest
+	(*ReportingChain)(nil),               // 35: tandem.participant.v1.ReportingChain
+	(*ExportPersonRequest)(nil),          // 36: tandem.participant.v1.ExportPersonRequest
+	(*PersonExport)(nil),                 // 37: tandem.participant.v1.PersonExport
+	(*ErasePersonRequest)(nil),           // 38: tandem.participant.v1.ErasePersonRequest
+	(*ErasePersonResponse)(nil),          // 39: tandem.participant.v1.ErasePersonResponse
+	(*Skill)(nil),                        // 40: tandem.participant.v1.Skill
+	(*CreateSkillRequest)(nil),           // 41: tandem.participant.v1.CreateSkillRequest
+	(*UpdateSkillRequest)(nil),           // 42: tandem.participant.v1.UpdateSkillRequest
+	(*ListSkillsRequest)(nil),            // 43: tandem.participant.v1.ListSkillsRequest
+	(*ListSkillsResponse)(nil),           // 44: tandem.participant.v1.ListSkillsResponse
+	(*CreateImportRequest)(nil),          // 45: tandem.participant.v1.CreateImportRequest
+	(*Import)(nil),                       // 46: tandem.participant.v1.Import
+	(*GetImportRequest)(nil),             // 47: tandem.participant.v1.GetImportRequest
+	(*ImportRejection)(nil),              // 48: tandem.participant.v1.ImportRejection
+	(*ListImportRejectionsRequest)(nil),  // 49: tandem.participant.v1.ListImportRejectionsRequest
+	(*ListImportRejectionsResponse)(nil), // 50: tandem.participant.v1.ListImportRejectionsResponse
+	nil,                                  // 51: tandem.participant.v1.CreateImportRequest.ColumnMappingEntry
+	(*timestamppb.Timestamp)(nil),        // 52: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),        // 53: google.protobuf.FieldMask
 }
 var file_tandem_participant_v1_participant_proto_depIdxs = []int32{
-	32, // 0: tandem.participant.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
-	32, // 1: tandem.participant.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
+	52, // 0: tandem.participant.v1.Tenant.create_time:type_name -> google.protobuf.Timestamp
+	52, // 1: tandem.participant.v1.Tenant.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: tandem.participant.v1.Person.employment_status:type_name -> tandem.participant.v1.EmploymentStatus
-	32, // 3: tandem.participant.v1.Person.create_time:type_name -> google.protobuf.Timestamp
-	32, // 4: tandem.participant.v1.Person.update_time:type_name -> google.protobuf.Timestamp
+	52, // 3: tandem.participant.v1.Person.create_time:type_name -> google.protobuf.Timestamp
+	52, // 4: tandem.participant.v1.Person.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 5: tandem.participant.v1.Program.type:type_name -> tandem.participant.v1.ProgramType
 	2,  // 6: tandem.participant.v1.Program.state:type_name -> tandem.participant.v1.ProgramState
 	3,  // 7: tandem.participant.v1.Program.meeting_cadence:type_name -> tandem.participant.v1.MeetingCadence
 	4,  // 8: tandem.participant.v1.Program.format:type_name -> tandem.participant.v1.MeetingFormat
-	32, // 9: tandem.participant.v1.Program.enrollment_open_time:type_name -> google.protobuf.Timestamp
-	32, // 10: tandem.participant.v1.Program.enrollment_close_time:type_name -> google.protobuf.Timestamp
-	32, // 11: tandem.participant.v1.Program.create_time:type_name -> google.protobuf.Timestamp
-	32, // 12: tandem.participant.v1.Program.update_time:type_name -> google.protobuf.Timestamp
+	52, // 9: tandem.participant.v1.Program.enrollment_open_time:type_name -> google.protobuf.Timestamp
+	52, // 10: tandem.participant.v1.Program.enrollment_close_time:type_name -> google.protobuf.Timestamp
+	52, // 11: tandem.participant.v1.Program.create_time:type_name -> google.protobuf.Timestamp
+	52, // 12: tandem.participant.v1.Program.update_time:type_name -> google.protobuf.Timestamp
 	5,  // 13: tandem.participant.v1.Participant.role:type_name -> tandem.participant.v1.ParticipantRole
 	6,  // 14: tandem.participant.v1.Participant.state:type_name -> tandem.participant.v1.ParticipantState
-	10, // 15: tandem.participant.v1.Participant.competencies:type_name -> tandem.participant.v1.Competency
-	11, // 16: tandem.participant.v1.Participant.development_areas:type_name -> tandem.participant.v1.DevelopmentArea
+	11, // 15: tandem.participant.v1.Participant.competencies:type_name -> tandem.participant.v1.Competency
+	12, // 16: tandem.participant.v1.Participant.development_areas:type_name -> tandem.participant.v1.DevelopmentArea
 	4,  // 17: tandem.participant.v1.Participant.preferred_format:type_name -> tandem.participant.v1.MeetingFormat
-	32, // 18: tandem.participant.v1.Participant.create_time:type_name -> google.protobuf.Timestamp
-	32, // 19: tandem.participant.v1.Participant.update_time:type_name -> google.protobuf.Timestamp
-	7,  // 20: tandem.participant.v1.UpdateTenantRequest.tenant:type_name -> tandem.participant.v1.Tenant
-	33, // 21: tandem.participant.v1.UpdateTenantRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 22: tandem.participant.v1.CreatePersonRequest.person:type_name -> tandem.participant.v1.Person
-	8,  // 23: tandem.participant.v1.UpdatePersonRequest.person:type_name -> tandem.participant.v1.Person
-	33, // 24: tandem.participant.v1.UpdatePersonRequest.update_mask:type_name -> google.protobuf.FieldMask
-	8,  // 25: tandem.participant.v1.ListPeopleResponse.people:type_name -> tandem.participant.v1.Person
-	9,  // 26: tandem.participant.v1.CreateProgramRequest.program:type_name -> tandem.participant.v1.Program
-	9,  // 27: tandem.participant.v1.UpdateProgramRequest.program:type_name -> tandem.participant.v1.Program
-	33, // 28: tandem.participant.v1.UpdateProgramRequest.update_mask:type_name -> google.protobuf.FieldMask
+	52, // 18: tandem.participant.v1.Participant.create_time:type_name -> google.protobuf.Timestamp
+	52, // 19: tandem.participant.v1.Participant.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 20: tandem.participant.v1.UpdateTenantRequest.tenant:type_name -> tandem.participant.v1.Tenant
+	53, // 21: tandem.participant.v1.UpdateTenantRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 22: tandem.participant.v1.CreatePersonRequest.person:type_name -> tandem.participant.v1.Person
+	9,  // 23: tandem.participant.v1.UpdatePersonRequest.person:type_name -> tandem.participant.v1.Person
+	53, // 24: tandem.participant.v1.UpdatePersonRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 25: tandem.participant.v1.ListPeopleResponse.people:type_name -> tandem.participant.v1.Person
+	10, // 26: tandem.participant.v1.CreateProgramRequest.program:type_name -> tandem.participant.v1.Program
+	10, // 27: tandem.participant.v1.UpdateProgramRequest.program:type_name -> tandem.participant.v1.Program
+	53, // 28: tandem.participant.v1.UpdateProgramRequest.update_mask:type_name -> google.protobuf.FieldMask
 	2,  // 29: tandem.participant.v1.ListProgramsRequest.state:type_name -> tandem.participant.v1.ProgramState
-	9,  // 30: tandem.participant.v1.ListProgramsResponse.programs:type_name -> tandem.participant.v1.Program
+	10, // 30: tandem.participant.v1.ListProgramsResponse.programs:type_name -> tandem.participant.v1.Program
 	2,  // 31: tandem.participant.v1.TransitionProgramRequest.state:type_name -> tandem.participant.v1.ProgramState
-	12, // 32: tandem.participant.v1.EnrollParticipantRequest.participant:type_name -> tandem.participant.v1.Participant
-	12, // 33: tandem.participant.v1.UpdateParticipantRequest.participant:type_name -> tandem.participant.v1.Participant
-	33, // 34: tandem.participant.v1.UpdateParticipantRequest.update_mask:type_name -> google.protobuf.FieldMask
+	13, // 32: tandem.participant.v1.EnrollParticipantRequest.participant:type_name -> tandem.participant.v1.Participant
+	13, // 33: tandem.participant.v1.UpdateParticipantRequest.participant:type_name -> tandem.participant.v1.Participant
+	53, // 34: tandem.participant.v1.UpdateParticipantRequest.update_mask:type_name -> google.protobuf.FieldMask
 	5,  // 35: tandem.participant.v1.ListParticipantsRequest.role:type_name -> tandem.participant.v1.ParticipantRole
 	6,  // 36: tandem.participant.v1.ListParticipantsRequest.state:type_name -> tandem.participant.v1.ParticipantState
-	12, // 37: tandem.participant.v1.ListParticipantsResponse.participants:type_name -> tandem.participant.v1.Participant
-	13, // 38: tandem.participant.v1.ParticipantService.GetTenant:input_type -> tandem.participant.v1.GetTenantRequest
-	14, // 39: tandem.participant.v1.ParticipantService.UpdateTenant:input_type -> tandem.participant.v1.UpdateTenantRequest
-	15, // 40: tandem.participant.v1.ParticipantService.CreatePerson:input_type -> tandem.participant.v1.CreatePersonRequest
-	16, // 41: tandem.participant.v1.ParticipantService.GetPerson:input_type -> tandem.participant.v1.GetPersonRequest
-	17, // 42: tandem.participant.v1.ParticipantService.UpdatePerson:input_type -> tandem.participant.v1.UpdatePersonRequest
-	18, // 43: tandem.participant.v1.ParticipantService.ListPeople:input_type -> tandem.participant.v1.ListPeopleRequest
-	20, // 44: tandem.participant.v1.ParticipantService.CreateProgram:input_type -> tandem.participant.v1.CreateProgramRequest
-	21, // 45: tandem.participant.v1.ParticipantService.GetProgram:input_type -> tandem.participant.v1.GetProgramRequest
-	22, // 46: tandem.participant.v1.ParticipantService.UpdateProgram:input_type -> tandem.participant.v1.UpdateProgramRequest
-	23, // 47: tandem.participant.v1.ParticipantService.ListPrograms:input_type -> tandem.participant.v1.ListProgramsRequest
-	25, // 48: tandem.participant.v1.ParticipantService.TransitionProgram:input_type -> tandem.participant.v1.TransitionProgramRequest
-	26, // 49: tandem.participant.v1.ParticipantService.EnrollParticipant:input_type -> tandem.participant.v1.EnrollParticipantRequest
-	27, // 50: tandem.participant.v1.ParticipantService.GetParticipant:input_type -> tandem.participant.v1.GetParticipantRequest
-	28, // 51: tandem.participant.v1.ParticipantService.UpdateParticipant:input_type -> tandem.participant.v1.UpdateParticipantRequest
-	29, // 52: tandem.participant.v1.ParticipantService.ListParticipants:input_type -> tandem.participant.v1.ListParticipantsRequest
-	31, // 53: tandem.participant.v1.ParticipantService.WithdrawParticipant:input_type -> tandem.participant.v1.WithdrawParticipantRequest
-	7,  // 54: tandem.participant.v1.ParticipantService.GetTenant:output_type -> tandem.participant.v1.Tenant
-	7,  // 55: tandem.participant.v1.ParticipantService.UpdateTenant:output_type -> tandem.participant.v1.Tenant
-	8,  // 56: tandem.participant.v1.ParticipantService.CreatePerson:output_type -> tandem.participant.v1.Person
-	8,  // 57: tandem.participant.v1.ParticipantService.GetPerson:output_type -> tandem.participant.v1.Person
-	8,  // 58: tandem.participant.v1.ParticipantService.UpdatePerson:output_type -> tandem.participant.v1.Person
-	19, // 59: tandem.participant.v1.ParticipantService.ListPeople:output_type -> tandem.participant.v1.ListPeopleResponse
-	9,  // 60: tandem.participant.v1.ParticipantService.CreateProgram:output_type -> tandem.participant.v1.Program
-	9,  // 61: tandem.participant.v1.ParticipantService.GetProgram:output_type -> tandem.participant.v1.Program
-	9,  // 62: tandem.participant.v1.ParticipantService.UpdateProgram:output_type -> tandem.participant.v1.Program
-	24, // 63: tandem.participant.v1.ParticipantService.ListPrograms:output_type -> tandem.participant.v1.ListProgramsResponse
-	9,  // 64: tandem.participant.v1.ParticipantService.TransitionProgram:output_type -> tandem.participant.v1.Program
-	12, // 65: tandem.participant.v1.ParticipantService.EnrollParticipant:output_type -> tandem.participant.v1.Participant
-	12, // 66: tandem.participant.v1.ParticipantService.GetParticipant:output_type -> tandem.participant.v1.Participant
-	12, // 67: tandem.participant.v1.ParticipantService.UpdateParticipant:output_type -> tandem.participant.v1.Participant
-	30, // 68: tandem.participant.v1.ParticipantService.ListParticipants:output_type -> tandem.participant.v1.ListParticipantsResponse
-	12, // 69: tandem.participant.v1.ParticipantService.WithdrawParticipant:output_type -> tandem.participant.v1.Participant
-	54, // [54:70] is the sub-list for method output_type
-	38, // [38:54] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	13, // 37: tandem.participant.v1.ListParticipantsResponse.participants:type_name -> tandem.participant.v1.Participant
+	9,  // 38: tandem.participant.v1.UpsertPersonRequest.person:type_name -> tandem.participant.v1.Person
+	9,  // 39: tandem.participant.v1.PersonExport.person:type_name -> tandem.participant.v1.Person
+	13, // 40: tandem.participant.v1.PersonExport.participations:type_name -> tandem.participant.v1.Participant
+	52, // 41: tandem.participant.v1.PersonExport.export_time:type_name -> google.protobuf.Timestamp
+	52, // 42: tandem.participant.v1.ErasePersonResponse.erase_time:type_name -> google.protobuf.Timestamp
+	52, // 43: tandem.participant.v1.Skill.create_time:type_name -> google.protobuf.Timestamp
+	52, // 44: tandem.participant.v1.Skill.update_time:type_name -> google.protobuf.Timestamp
+	40, // 45: tandem.participant.v1.CreateSkillRequest.skill:type_name -> tandem.participant.v1.Skill
+	40, // 46: tandem.participant.v1.UpdateSkillRequest.skill:type_name -> tandem.participant.v1.Skill
+	53, // 47: tandem.participant.v1.UpdateSkillRequest.update_mask:type_name -> google.protobuf.FieldMask
+	40, // 48: tandem.participant.v1.ListSkillsResponse.skills:type_name -> tandem.participant.v1.Skill
+	51, // 49: tandem.participant.v1.CreateImportRequest.column_mapping:type_name -> tandem.participant.v1.CreateImportRequest.ColumnMappingEntry
+	5,  // 50: tandem.participant.v1.CreateImportRequest.default_role:type_name -> tandem.participant.v1.ParticipantRole
+	7,  // 51: tandem.participant.v1.Import.state:type_name -> tandem.participant.v1.ImportState
+	52, // 52: tandem.participant.v1.Import.create_time:type_name -> google.protobuf.Timestamp
+	52, // 53: tandem.participant.v1.Import.finish_time:type_name -> google.protobuf.Timestamp
+	48, // 54: tandem.participant.v1.ListImportRejectionsResponse.rejections:type_name -> tandem.participant.v1.ImportRejection
+	14, // 55: tandem.participant.v1.ParticipantService.GetTenant:input_type -> tandem.participant.v1.GetTenantRequest
+	15, // 56: tandem.participant.v1.ParticipantService.UpdateTenant:input_type -> tandem.participant.v1.UpdateTenantRequest
+	16, // 57: tandem.participant.v1.ParticipantService.CreatePerson:input_type -> tandem.participant.v1.CreatePersonRequest
+	17, // 58: tandem.participant.v1.ParticipantService.GetPerson:input_type -> tandem.participant.v1.GetPersonRequest
+	18, // 59: tandem.participant.v1.ParticipantService.UpdatePerson:input_type -> tandem.participant.v1.UpdatePersonRequest
+	19, // 60: tandem.participant.v1.ParticipantService.ListPeople:input_type -> tandem.participant.v1.ListPeopleRequest
+	33, // 61: tandem.participant.v1.ParticipantService.UpsertPerson:input_type -> tandem.participant.v1.UpsertPersonRequest
+	34, // 62: tandem.participant.v1.ParticipantService.GetReportingChain:input_type -> tandem.participant.v1.GetReportingChainRequest
+	36, // 63: tandem.participant.v1.ParticipantService.ExportPerson:input_type -> tandem.participant.v1.ExportPersonRequest
+	38, // 64: tandem.participant.v1.ParticipantService.ErasePerson:input_type -> tandem.participant.v1.ErasePersonRequest
+	41, // 65: tandem.participant.v1.ParticipantService.CreateSkill:input_type -> tandem.participant.v1.CreateSkillRequest
+	42, // 66: tandem.participant.v1.ParticipantService.UpdateSkill:input_type -> tandem.participant.v1.UpdateSkillRequest
+	43, // 67: tandem.participant.v1.ParticipantService.ListSkills:input_type -> tandem.participant.v1.ListSkillsRequest
+	45, // 68: tandem.participant.v1.ParticipantService.CreateImport:input_type -> tandem.participant.v1.CreateImportRequest
+	47, // 69: tandem.participant.v1.ParticipantService.GetImport:input_type -> tandem.participant.v1.GetImportRequest
+	49, // 70: tandem.participant.v1.ParticipantService.ListImportRejections:input_type -> tandem.participant.v1.ListImportRejectionsRequest
+	21, // 71: tandem.participant.v1.ParticipantService.CreateProgram:input_type -> tandem.participant.v1.CreateProgramRequest
+	22, // 72: tandem.participant.v1.ParticipantService.GetProgram:input_type -> tandem.participant.v1.GetProgramRequest
+	23, // 73: tandem.participant.v1.ParticipantService.UpdateProgram:input_type -> tandem.participant.v1.UpdateProgramRequest
+	24, // 74: tandem.participant.v1.ParticipantService.ListPrograms:input_type -> tandem.participant.v1.ListProgramsRequest
+	26, // 75: tandem.participant.v1.ParticipantService.TransitionProgram:input_type -> tandem.participant.v1.TransitionProgramRequest
+	27, // 76: tandem.participant.v1.ParticipantService.EnrollParticipant:input_type -> tandem.participant.v1.EnrollParticipantRequest
+	28, // 77: tandem.participant.v1.ParticipantService.GetParticipant:input_type -> tandem.participant.v1.GetParticipantRequest
+	29, // 78: tandem.participant.v1.ParticipantService.UpdateParticipant:input_type -> tandem.participant.v1.UpdateParticipantRequest
+	30, // 79: tandem.participant.v1.ParticipantService.ListParticipants:input_type -> tandem.participant.v1.ListParticipantsRequest
+	32, // 80: tandem.participant.v1.ParticipantService.WithdrawParticipant:input_type -> tandem.participant.v1.WithdrawParticipantRequest
+	8,  // 81: tandem.participant.v1.ParticipantService.GetTenant:output_type -> tandem.participant.v1.Tenant
+	8,  // 82: tandem.participant.v1.ParticipantService.UpdateTenant:output_type -> tandem.participant.v1.Tenant
+	9,  // 83: tandem.participant.v1.ParticipantService.CreatePerson:output_type -> tandem.participant.v1.Person
+	9,  // 84: tandem.participant.v1.ParticipantService.GetPerson:output_type -> tandem.participant.v1.Person
+	9,  // 85: tandem.participant.v1.ParticipantService.UpdatePerson:output_type -> tandem.participant.v1.Person
+	20, // 86: tandem.participant.v1.ParticipantService.ListPeople:output_type -> tandem.participant.v1.ListPeopleResponse
+	9,  // 87: tandem.participant.v1.ParticipantService.UpsertPerson:output_type -> tandem.participant.v1.Person
+	35, // 88: tandem.participant.v1.ParticipantService.GetReportingChain:output_type -> tandem.participant.v1.ReportingChain
+	37, // 89: tandem.participant.v1.ParticipantService.ExportPerson:output_type -> tandem.participant.v1.PersonExport
+	39, // 90: tandem.participant.v1.ParticipantService.ErasePerson:output_type -> tandem.participant.v1.ErasePersonResponse
+	40, // 91: tandem.participant.v1.ParticipantService.CreateSkill:output_type -> tandem.participant.v1.Skill
+	40, // 92: tandem.participant.v1.ParticipantService.UpdateSkill:output_type -> tandem.participant.v1.Skill
+	44, // 93: tandem.participant.v1.ParticipantService.ListSkills:output_type -> tandem.participant.v1.ListSkillsResponse
+	46, // 94: tandem.participant.v1.ParticipantService.CreateImport:output_type -> tandem.participant.v1.Import
+	46, // 95: tandem.participant.v1.ParticipantService.GetImport:output_type -> tandem.participant.v1.Import
+	50, // 96: tandem.participant.v1.ParticipantService.ListImportRejections:output_type -> tandem.participant.v1.ListImportRejectionsResponse
+	10, // 97: tandem.participant.v1.ParticipantService.CreateProgram:output_type -> tandem.participant.v1.Program
+	10, // 98: tandem.participant.v1.ParticipantService.GetProgram:output_type -> tandem.participant.v1.Program
+	10, // 99: tandem.participant.v1.ParticipantService.UpdateProgram:output_type -> tandem.participant.v1.Program
+	25, // 100: tandem.participant.v1.ParticipantService.ListPrograms:output_type -> tandem.participant.v1.ListProgramsResponse
+	10, // 101: tandem.participant.v1.ParticipantService.TransitionProgram:output_type -> tandem.participant.v1.Program
+	13, // 102: tandem.participant.v1.ParticipantService.EnrollParticipant:output_type -> tandem.participant.v1.Participant
+	13, // 103: tandem.participant.v1.ParticipantService.GetParticipant:output_type -> tandem.participant.v1.Participant
+	13, // 104: tandem.participant.v1.ParticipantService.UpdateParticipant:output_type -> tandem.participant.v1.Participant
+	31, // 105: tandem.participant.v1.ParticipantService.ListParticipants:output_type -> tandem.participant.v1.ListParticipantsResponse
+	13, // 106: tandem.participant.v1.ParticipantService.WithdrawParticipant:output_type -> tandem.participant.v1.Participant
+	81, // [81:107] is the sub-list for method output_type
+	55, // [55:81] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_tandem_participant_v1_participant_proto_init() }
@@ -2537,8 +3953,8 @@ func file_tandem_participant_v1_participant_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_participant_v1_participant_proto_rawDesc), len(file_tandem_participant_v1_participant_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   25,
+			NumEnums:      8,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,22 +19,32 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ParticipantService_GetTenant_FullMethodName           = "/tandem.participant.v1.ParticipantService/GetTenant"
-	ParticipantService_UpdateTenant_FullMethodName        = "/tandem.participant.v1.ParticipantService/UpdateTenant"
-	ParticipantService_CreatePerson_FullMethodName        = "/tandem.participant.v1.ParticipantService/CreatePerson"
-	ParticipantService_GetPerson_FullMethodName           = "/tandem.participant.v1.ParticipantService/GetPerson"
-	ParticipantService_UpdatePerson_FullMethodName        = "/tandem.participant.v1.ParticipantService/UpdatePerson"
-	ParticipantService_ListPeople_FullMethodName          = "/tandem.participant.v1.ParticipantService/ListPeople"
-	ParticipantService_CreateProgram_FullMethodName       = "/tandem.participant.v1.ParticipantService/CreateProgram"
-	ParticipantService_GetProgram_FullMethodName          = "/tandem.participant.v1.ParticipantService/GetProgram"
-	ParticipantService_UpdateProgram_FullMethodName       = "/tandem.participant.v1.ParticipantService/UpdateProgram"
-	ParticipantService_ListPrograms_FullMethodName        = "/tandem.participant.v1.ParticipantService/ListPrograms"
-	ParticipantService_TransitionProgram_FullMethodName   = "/tandem.participant.v1.ParticipantService/TransitionProgram"
-	ParticipantService_EnrollParticipant_FullMethodName   = "/tandem.participant.v1.ParticipantService/EnrollParticipant"
-	ParticipantService_GetParticipant_FullMethodName      = "/tandem.participant.v1.ParticipantService/GetParticipant"
-	ParticipantService_UpdateParticipant_FullMethodName   = "/tandem.participant.v1.ParticipantService/UpdateParticipant"
-	ParticipantService_ListParticipants_FullMethodName    = "/tandem.participant.v1.ParticipantService/ListParticipants"
-	ParticipantService_WithdrawParticipant_FullMethodName = "/tandem.participant.v1.ParticipantService/WithdrawParticipant"
+	ParticipantService_GetTenant_FullMethodName            = "/tandem.participant.v1.ParticipantService/GetTenant"
+	ParticipantService_UpdateTenant_FullMethodName         = "/tandem.participant.v1.ParticipantService/UpdateTenant"
+	ParticipantService_CreatePerson_FullMethodName         = "/tandem.participant.v1.ParticipantService/CreatePerson"
+	ParticipantService_GetPerson_FullMethodName            = "/tandem.participant.v1.ParticipantService/GetPerson"
+	ParticipantService_UpdatePerson_FullMethodName         = "/tandem.participant.v1.ParticipantService/UpdatePerson"
+	ParticipantService_ListPeople_FullMethodName           = "/tandem.participant.v1.ParticipantService/ListPeople"
+	ParticipantService_UpsertPerson_FullMethodName         = "/tandem.participant.v1.ParticipantService/UpsertPerson"
+	ParticipantService_GetReportingChain_FullMethodName    = "/tandem.participant.v1.ParticipantService/GetReportingChain"
+	ParticipantService_ExportPerson_FullMethodName         = "/tandem.participant.v1.ParticipantService/ExportPerson"
+	ParticipantService_ErasePerson_FullMethodName          = "/tandem.participant.v1.ParticipantService/ErasePerson"
+	ParticipantService_CreateSkill_FullMethodName          = "/tandem.participant.v1.ParticipantService/CreateSkill"
+	ParticipantService_UpdateSkill_FullMethodName          = "/tandem.participant.v1.ParticipantService/UpdateSkill"
+	ParticipantService_ListSkills_FullMethodName           = "/tandem.participant.v1.ParticipantService/ListSkills"
+	ParticipantService_CreateImport_FullMethodName         = "/tandem.participant.v1.ParticipantService/CreateImport"
+	ParticipantService_GetImport_FullMethodName            = "/tandem.participant.v1.ParticipantService/GetImport"
+	ParticipantService_ListImportRejections_FullMethodName = "/tandem.participant.v1.ParticipantService/ListImportRejections"
+	ParticipantService_CreateProgram_FullMethodName        = "/tandem.participant.v1.ParticipantService/CreateProgram"
+	ParticipantService_GetProgram_FullMethodName           = "/tandem.participant.v1.ParticipantService/GetProgram"
+	ParticipantService_UpdateProgram_FullMethodName        = "/tandem.participant.v1.ParticipantService/UpdateProgram"
+	ParticipantService_ListPrograms_FullMethodName         = "/tandem.participant.v1.ParticipantService/ListPrograms"
+	ParticipantService_TransitionProgram_FullMethodName    = "/tandem.participant.v1.ParticipantService/TransitionProgram"
+	ParticipantService_EnrollParticipant_FullMethodName    = "/tandem.participant.v1.ParticipantService/EnrollParticipant"
+	ParticipantService_GetParticipant_FullMethodName       = "/tandem.participant.v1.ParticipantService/GetParticipant"
+	ParticipantService_UpdateParticipant_FullMethodName    = "/tandem.participant.v1.ParticipantService/UpdateParticipant"
+	ParticipantService_ListParticipants_FullMethodName     = "/tandem.participant.v1.ParticipantService/ListParticipants"
+	ParticipantService_WithdrawParticipant_FullMethodName  = "/tandem.participant.v1.ParticipantService/WithdrawParticipant"
 )
 
 // ParticipantServiceClient is the client API for ParticipantService service.
@@ -57,6 +67,35 @@ type ParticipantServiceClient interface {
 	UpdatePerson(ctx context.Context, in *UpdatePersonRequest, opts ...grpc.CallOption) (*Person, error)
 	// ListPeople pages through the directory, ordered by id.
 	ListPeople(ctx context.Context, in *ListPeopleRequest, opts ...grpc.CallOption) (*ListPeopleResponse, error)
+	// UpsertPerson creates or updates the person with the request's hris_id
+	// (required); an upsert that changes nothing publishes nothing.
+	UpsertPerson(ctx context.Context, in *UpsertPersonRequest, opts ...grpc.CallOption) (*Person, error)
+	// GetReportingChain returns a person's managers, direct manager first, up
+	// to max_depth levels (the matcher keeps pairs out of one chain).
+	GetReportingChain(ctx context.Context, in *GetReportingChainRequest, opts ...grpc.CallOption) (*ReportingChain, error)
+	// ExportPerson returns everything the participant service holds about a
+	// person. The reason is required and audited.
+	ExportPerson(ctx context.Context, in *ExportPersonRequest, opts ...grpc.CallOption) (*PersonExport, error)
+	// ErasePerson removes a person's personal data: the person is anonymised,
+	// their participations keep only what reports need, and a person.erased
+	// event tells the other services to do the same. Audited; irreversible.
+	ErasePerson(ctx context.Context, in *ErasePersonRequest, opts ...grpc.CallOption) (*ErasePersonResponse, error)
+	// CreateSkill adds a skill to the tenant's catalogue.
+	CreateSkill(ctx context.Context, in *CreateSkillRequest, opts ...grpc.CallOption) (*Skill, error)
+	// UpdateSkill changes the fields of a skill named in update_mask.
+	UpdateSkill(ctx context.Context, in *UpdateSkillRequest, opts ...grpc.CallOption) (*Skill, error)
+	// ListSkills pages through the catalogue, ordered by id.
+	ListSkills(ctx context.Context, in *ListSkillsRequest, opts ...grpc.CallOption) (*ListSkillsResponse, error)
+	// CreateImport starts a bulk import of an HRIS export (CSV) and returns
+	// at once; read its progress with GetImport. Valid rows are upserted by
+	// HRIS id (and enrolled when program_id is set); invalid rows are
+	// rejected with their row number and reason. Importing the same file
+	// again changes nothing.
+	CreateImport(ctx context.Context, in *CreateImportRequest, opts ...grpc.CallOption) (*Import, error)
+	// GetImport returns an import with its progress.
+	GetImport(ctx context.Context, in *GetImportRequest, opts ...grpc.CallOption) (*Import, error)
+	// ListImportRejections pages through an import's rejected rows, in row order.
+	ListImportRejections(ctx context.Context, in *ListImportRejectionsRequest, opts ...grpc.CallOption) (*ListImportRejectionsResponse, error)
 	// CreateProgram defines a program in state DRAFT.
 	CreateProgram(ctx context.Context, in *CreateProgramRequest, opts ...grpc.CallOption) (*Program, error)
 	// GetProgram returns one program.
@@ -143,6 +182,106 @@ func (c *participantServiceClient) ListPeople(ctx context.Context, in *ListPeopl
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPeopleResponse)
 	err := c.cc.Invoke(ctx, ParticipantService_ListPeople_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *participantServiceClient) UpsertPerson(ctx context.Context, in *UpsertPersonRequest, opts ...grpc.CallOption) (*Person, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Person)
+	err := c.cc.Invoke(ctx, ParticipantService_UpsertPerson_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *participantServiceClient) GetReportingChain(ctx context.Context, in *GetReportingChainRequest, opts ...grpc.CallOption) (*ReportingChain, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReportingChain)
+	err := c.cc.Invoke(ctx, ParticipantService_GetReportingChain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *participantServiceClient) ExportPerson(ctx context.Context, in *ExportPersonRequest, opts ...grpc.CallOption) (*PersonExport, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PersonExport)
+	err := c.cc.Invoke(ctx, ParticipantService_ExportPerson_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *participantServiceClient) ErasePerson(ctx context.Context, in *ErasePersonRequest, opts ...grpc.CallOption) (*ErasePersonResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ErasePersonResponse)
+	err := c.cc.Invoke(ctx, ParticipantService_ErasePerson_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *participantServiceClient) CreateSkill(ctx context.Context, in *CreateSkillRequest, opts ...grpc.CallOption) (*Skill, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Skill)
+	err := c.cc.Invoke(ctx, ParticipantService_CreateSkill_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *participantServiceClient) UpdateSkill(ctx context.Context, in *UpdateSkillRequest, opts ...grpc.CallOption) (*Skill, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Skill)
+	err := c.cc.Invoke(ctx, ParticipantService_UpdateSkill_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *participantServiceClient) ListSkills(ctx context.Context, in *ListSkillsRequest, opts ...grpc.CallOption) (*ListSkillsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSkillsResponse)
+	err := c.cc.Invoke(ctx, ParticipantService_ListSkills_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *participantServiceClient) CreateImport(ctx context.Context, in *CreateImportRequest, opts ...grpc.CallOption) (*Import, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Import)
+	err := c.cc.Invoke(ctx, ParticipantService_CreateImport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *participantServiceClient) GetImport(ctx context.Context, in *GetImportRequest, opts ...grpc.CallOption) (*Import, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Import)
+	err := c.cc.Invoke(ctx, ParticipantService_GetImport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *participantServiceClient) ListImportRejections(ctx context.Context, in *ListImportRejectionsRequest, opts ...grpc.CallOption) (*ListImportRejectionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListImportRejectionsResponse)
+	err := c.cc.Invoke(ctx, ParticipantService_ListImportRejections_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -269,6 +408,35 @@ type ParticipantServiceServer interface {
 	UpdatePerson(context.Context, *UpdatePersonRequest) (*Person, error)
 	// ListPeople pages through the directory, ordered by id.
 	ListPeople(context.Context, *ListPeopleRequest) (*ListPeopleResponse, error)
+	// UpsertPerson creates or updates the person with the request's hris_id
+	// (required); an upsert that changes nothing publishes nothing.
+	UpsertPerson(context.Context, *UpsertPersonRequest) (*Person, error)
+	// GetReportingChain returns a person's managers, direct manager first, up
+	// to max_depth levels (the matcher keeps pairs out of one chain).
+	GetReportingChain(context.Context, *GetReportingChainRequest) (*ReportingChain, error)
+	// ExportPerson returns everything the participant service holds about a
+	// person. The reason is required and audited.
+	ExportPerson(context.Context, *ExportPersonRequest) (*PersonExport, error)
+	// ErasePerson removes a person's personal data: the person is anonymised,
+	// their participations keep only what reports need, and a person.erased
+	// event tells the other services to do the same. Audited; irreversible.
+	ErasePerson(context.Context, *ErasePersonRequest) (*ErasePersonResponse, error)
+	// CreateSkill adds a skill to the tenant's catalogue.
+	CreateSkill(context.Context, *CreateSkillRequest) (*Skill, error)
+	// UpdateSkill changes the fields of a skill named in update_mask.
+	UpdateSkill(context.Context, *UpdateSkillRequest) (*Skill, error)
+	// ListSkills pages through the catalogue, ordered by id.
+	ListSkills(context.Context, *ListSkillsRequest) (*ListSkillsResponse, error)
+	// CreateImport starts a bulk import of an HRIS export (CSV) and returns
+	// at once; read its progress with GetImport. Valid rows are upserted by
+	// HRIS id (and enrolled when program_id is set); invalid rows are
+	// rejected with their row number and reason. Importing the same file
+	// again changes nothing.
+	CreateImport(context.Context, *CreateImportRequest) (*Import, error)
+	// GetImport returns an import with its progress.
+	GetImport(context.Context, *GetImportRequest) (*Import, error)
+	// ListImportRejections pages through an import's rejected rows, in row order.
+	ListImportRejections(context.Context, *ListImportRejectionsRequest) (*ListImportRejectionsResponse, error)
 	// CreateProgram defines a program in state DRAFT.
 	CreateProgram(context.Context, *CreateProgramRequest) (*Program, error)
 	// GetProgram returns one program.
@@ -318,6 +486,36 @@ func (UnimplementedParticipantServiceServer) UpdatePerson(context.Context, *Upda
 }
 func (UnimplementedParticipantServiceServer) ListPeople(context.Context, *ListPeopleRequest) (*ListPeopleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPeople not implemented")
+}
+func (UnimplementedParticipantServiceServer) UpsertPerson(context.Context, *UpsertPersonRequest) (*Person, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpsertPerson not implemented")
+}
+func (UnimplementedParticipantServiceServer) GetReportingChain(context.Context, *GetReportingChainRequest) (*ReportingChain, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReportingChain not implemented")
+}
+func (UnimplementedParticipantServiceServer) ExportPerson(context.Context, *ExportPersonRequest) (*PersonExport, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportPerson not implemented")
+}
+func (UnimplementedParticipantServiceServer) ErasePerson(context.Context, *ErasePersonRequest) (*ErasePersonResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ErasePerson not implemented")
+}
+func (UnimplementedParticipantServiceServer) CreateSkill(context.Context, *CreateSkillRequest) (*Skill, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSkill not implemented")
+}
+func (UnimplementedParticipantServiceServer) UpdateSkill(context.Context, *UpdateSkillRequest) (*Skill, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateSkill not implemented")
+}
+func (UnimplementedParticipantServiceServer) ListSkills(context.Context, *ListSkillsRequest) (*ListSkillsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSkills not implemented")
+}
+func (UnimplementedParticipantServiceServer) CreateImport(context.Context, *CreateImportRequest) (*Import, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateImport not implemented")
+}
+func (UnimplementedParticipantServiceServer) GetImport(context.Context, *GetImportRequest) (*Import, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetImport not implemented")
+}
+func (UnimplementedParticipantServiceServer) ListImportRejections(context.Context, *ListImportRejectionsRequest) (*ListImportRejectionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListImportRejections not implemented")
 }
 func (UnimplementedParticipantServiceServer) CreateProgram(context.Context, *CreateProgramRequest) (*Program, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateProgram not implemented")
@@ -474,6 +672,186 @@ func _ParticipantService_ListPeople_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ParticipantServiceServer).ListPeople(ctx, req.(*ListPeopleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ParticipantService_UpsertPerson_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpsertPersonRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).UpsertPerson(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_UpsertPerson_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).UpsertPerson(ctx, req.(*UpsertPersonRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ParticipantService_GetReportingChain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReportingChainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).GetReportingChain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_GetReportingChain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).GetReportingChain(ctx, req.(*GetReportingChainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ParticipantService_ExportPerson_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportPersonRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).ExportPerson(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_ExportPerson_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).ExportPerson(ctx, req.(*ExportPersonRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ParticipantService_ErasePerson_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ErasePersonRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).ErasePerson(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_ErasePerson_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).ErasePerson(ctx, req.(*ErasePersonRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ParticipantService_CreateSkill_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSkillRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).CreateSkill(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_CreateSkill_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).CreateSkill(ctx, req.(*CreateSkillRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ParticipantService_UpdateSkill_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateSkillRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).UpdateSkill(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_UpdateSkill_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).UpdateSkill(ctx, req.(*UpdateSkillRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ParticipantService_ListSkills_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSkillsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).ListSkills(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_ListSkills_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).ListSkills(ctx, req.(*ListSkillsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ParticipantService_CreateImport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateImportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).CreateImport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_CreateImport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).CreateImport(ctx, req.(*CreateImportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ParticipantService_GetImport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetImportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).GetImport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_GetImport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).GetImport(ctx, req.(*GetImportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ParticipantService_ListImportRejections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListImportRejectionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).ListImportRejections(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_ListImportRejections_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).ListImportRejections(ctx, req.(*ListImportRejectionsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -688,6 +1066,46 @@ var ParticipantService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListPeople",
 			Handler:    _ParticipantService_ListPeople_Handler,
+		},
+		{
+			MethodName: "UpsertPerson",
+			Handler:    _ParticipantService_UpsertPerson_Handler,
+		},
+		{
+			MethodName: "GetReportingChain",
+			Handler:    _ParticipantService_GetReportingChain_Handler,
+		},
+		{
+			MethodName: "ExportPerson",
+			Handler:    _ParticipantService_ExportPerson_Handler,
+		},
+		{
+			MethodName: "ErasePerson",
+			Handler:    _ParticipantService_ErasePerson_Handler,
+		},
+		{
+			MethodName: "CreateSkill",
+			Handler:    _ParticipantService_CreateSkill_Handler,
+		},
+		{
+			MethodName: "UpdateSkill",
+			Handler:    _ParticipantService_UpdateSkill_Handler,
+		},
+		{
+			MethodName: "ListSkills",
+			Handler:    _ParticipantService_ListSkills_Handler,
+		},
+		{
+			MethodName: "CreateImport",
+			Handler:    _ParticipantService_CreateImport_Handler,
+		},
+		{
+			MethodName: "GetImport",
+			Handler:    _ParticipantService_GetImport_Handler,
+		},
+		{
+			MethodName: "ListImportRejections",
+			Handler:    _ParticipantService_ListImportRejections_Handler,
 		},
 		{
 			MethodName: "CreateProgram",
