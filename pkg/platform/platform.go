@@ -38,14 +38,27 @@ type Env struct {
 	DrainDelay time.Duration
 }
 
+// ServerOption adjusts the gRPC server a service builds.
+type ServerOption func(*server.Options)
+
+// MaxRecvBytes raises the largest request message the server accepts (the
+// default is 4 MiB), for a service that takes file uploads.
+func MaxRecvBytes(n int) ServerOption {
+	return func(o *server.Options) { o.MaxRecvBytes = n }
+}
+
 // NewServer builds a gRPC server that authenticates every call and
 // enforces policy.
-func (e Env) NewServer(policy auth.Policy) (*server.Server, error) {
-	return server.New(server.Options{
+func (e Env) NewServer(policy auth.Policy, opts ...ServerOption) (*server.Server, error) {
+	o := server.Options{
 		Logger:     e.Logger,
 		Unary:      []grpc.UnaryServerInterceptor{e.Verifier.UnaryInterceptor(), policy.Interceptor()},
 		DrainDelay: e.DrainDelay,
-	})
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return server.New(o)
 }
 
 // DefaultMemoryCacheEntries bounds the in-process cache.

@@ -56,7 +56,8 @@ type Config struct {
 	// CallTimeout is the deadline of a backend call whose caller set none
 	// (default 30s).
 	CallTimeout time.Duration
-	// MaxBodyBytes bounds an HTTP request body (default 1 MiB).
+	// MaxBodyBytes bounds an HTTP request body and a gRPC request message
+	// (default 1 MiB), except for the upload methods in largeRequests.
 	MaxBodyBytes int64
 	// DevJWKS, when set, is served at /.well-known/jwks.json (dev mode).
 	DevJWKS []byte
@@ -123,8 +124,11 @@ func Run(ctx context.Context, grpcLis, httpLis net.Listener, cfg Config) error {
 }
 
 func newGRPCServer(cfg Config, conns map[string]*grpc.ClientConn) (*server.Server, error) {
-	p := &proxy{backends: conns, timeout: cfg.CallTimeout, codec: newCodec()}
+	p := &proxy{backends: conns, timeout: cfg.CallTimeout, codec: newCodec(), maxBytes: func(method string) int64 {
+		return maxRequestBytes(method, cfg.MaxBodyBytes)
+	}}
 	srv, err := server.New(server.Options{
+		MaxRecvBytes: 96 << 20, // the largest upload; the proxy bounds every other method
 		Logger:       cfg.Logger,
 		Stream:       []grpc.StreamServerInterceptor{cfg.Verifier.StreamInterceptor(), cfg.Policy.StreamInterceptor()},
 		Extra:        []grpc.ServerOption{grpc.UnknownServiceHandler(p.handle), grpc.ForceServerCodecV2(p.codec)},
@@ -205,8 +209,32 @@ func newHTTPHandler(ctx context.Context, cfg Config, conns map[string]*grpc.Clie
 			w.Write(cfg.DevJWKS)
 		})
 	}
-	root.Handle("/v1/", authenticate(cfg.Verifier, http.MaxBytesHandler(mux, cfg.MaxBodyBytes)))
+	root.Handle("/v1/", authenticate(cfg.Verifier, limitBody(mux, cfg.MaxBodyBytes)))
 	return otelhttp.NewHandler(root, "gateway"), nil
+}
+
+// largeRequests are the upload methods allowed bigger requests than
+// Config.MaxBodyBytes, by gRPC method and by HTTP route. An HTTP body holds
+// the file base64-encoded in JSON, a third larger than the file.
+var largeRequests = map[string]int64{
+	"/" + ParticipantService + "/CreateImport": 96 << 20,
+	"POST /v1/imports":                         128 << 20,
+}
+
+// maxRequestBytes is the size limit of a gRPC method or an HTTP route.
+func maxRequestBytes(key string, def int64) int64 {
+	if n, ok := largeRequests[key]; ok {
+		return n
+	}
+	return def
+}
+
+// limitBody bounds each HTTP request body; a larger one gets 413.
+func limitBody(next http.Handler, def int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes(r.Method+" "+r.URL.Path, def))
+		next.ServeHTTP(w, r)
+	})
 }
 
 // authenticate verifies the bearer token before any API route runs and

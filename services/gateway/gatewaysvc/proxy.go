@@ -1,6 +1,7 @@
 package gatewaysvc
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -48,6 +49,7 @@ type proxy struct {
 	backends map[string]*grpc.ClientConn // by full service name
 	timeout  time.Duration
 	codec    codec
+	maxBytes func(method string) int64 // request message limit per method
 }
 
 // backend returns the connection of the service named in a full method
@@ -86,6 +88,7 @@ func (p *proxy) handle(_ any, in grpc.ServerStream) error {
 	}
 
 	// Client to backend.
+	limit := p.maxBytes(method)
 	sendErr := make(chan error, 1)
 	go func() {
 		for {
@@ -98,6 +101,13 @@ func (p *proxy) handle(_ any, in grpc.ServerStream) error {
 				}
 				return
 			}
+			if int64(len(f.data)) > limit {
+				// Record the reason before cancelling, so the caller gets it
+				// rather than the cancellation it causes.
+				sendErr <- status.Errorf(codes.ResourceExhausted, "request of %d bytes is larger than the %d bytes %s accepts", len(f.data), limit, method)
+				cancel()
+				return
+			}
 			if err := out.SendMsg(f); err != nil {
 				sendErr <- err
 				return
@@ -108,7 +118,7 @@ func (p *proxy) handle(_ any, in grpc.ServerStream) error {
 	// Backend to client.
 	header, err := out.Header()
 	if err != nil {
-		return err
+		return cmp.Or(sendFailure(sendErr), err)
 	}
 	if err := in.SendHeader(header); err != nil {
 		return err
@@ -116,6 +126,9 @@ func (p *proxy) handle(_ any, in grpc.ServerStream) error {
 	for {
 		f := &frame{}
 		if err := out.RecvMsg(f); err != nil {
+			if failed := sendFailure(sendErr); failed != nil {
+				return failed
+			}
 			in.SetTrailer(out.Trailer())
 			if errors.Is(err, io.EOF) {
 				return nil
@@ -132,5 +145,16 @@ func (p *proxy) handle(_ any, in grpc.ServerStream) error {
 			}
 		default:
 		}
+	}
+}
+
+// sendFailure returns the error of the client-to-backend direction, if it
+// has failed.
+func sendFailure(c chan error) error {
+	select {
+	case err := <-c:
+		return err
+	default:
+		return nil
 	}
 }

@@ -26,6 +26,10 @@ type Config struct {
 	PageTokenKey []byte
 }
 
+// MaxImportBytes bounds a CreateImport request: a 64 MiB file plus room for
+// the other fields. Other requests stay far smaller.
+const MaxImportBytes = 96 << 20
+
 // Policy is the role policy of every ParticipantService RPC.
 var Policy = grpcapi.Policy
 
@@ -39,7 +43,7 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	defer db.Close()
 	relay := env.NewRelay(db)
 	store := participantsql.New(db, relay.Notify)
-	srv, err := env.NewServer(Policy)
+	srv, err := env.NewServer(Policy, platform.MaxRecvBytes(MaxImportBytes))
 	if err != nil {
 		return err
 	}

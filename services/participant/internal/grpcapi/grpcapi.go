@@ -141,7 +141,7 @@ func (s *Server) UpdatePerson(ctx context.Context, req *participantv1.UpdatePers
 	}
 	p, err := s.svc.UpdatePerson(ctx, tenant, req.GetPerson().GetId(), func(p *participant.Person) error {
 		pb := pbconv.Person(*p)
-		if err := fieldmask.Apply(pb, req.GetPerson(), req.GetUpdateMask(), "person", outputOnlyNoState, nil); err != nil {
+		if err := fieldmask.Apply(pb, req.GetPerson(), req.GetUpdateMask(), "person", personOutputOnly, nil); err != nil {
 			return err
 		}
 		*p = pbconv.PersonFromPB(pb)
@@ -153,7 +153,7 @@ func (s *Server) UpdatePerson(ctx context.Context, req *participantv1.UpdatePers
 	return pbconv.Person(p), nil
 }
 
-var outputOnlyNoState = []string{"id", "create_time", "update_time"}
+var personOutputOnly = []string{"id", "create_time", "update_time", "erased"}
 
 // ListPeople returns one page of people.
 func (s *Server) ListPeople(ctx context.Context, req *participantv1.ListPeopleRequest) (*participantv1.ListPeopleResponse, error) {
@@ -272,7 +272,14 @@ func (s *Server) EnrollParticipant(ctx context.Context, req *participantv1.Enrol
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.Enroll(ctx, tenant, pbconv.ParticipantFromPB(req.GetParticipant()))
+	in := pbconv.ParticipantFromPB(req.GetParticipant())
+	caller, _ := auth.FromContext(ctx)
+	var p participant.Participant
+	if caller.HasRole(managers...) {
+		p, err = s.svc.Enroll(ctx, tenant, in)
+	} else {
+		p, err = s.svc.SelfEnroll(ctx, tenant, caller.Subject, in)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -318,13 +325,14 @@ func (s *Server) ListParticipants(ctx context.Context, req *participantv1.ListPa
 	if err != nil {
 		return nil, err
 	}
-	filter := filterKey(tenant, &participantv1.ListParticipantsRequest{ProgramId: req.GetProgramId(), Role: req.GetRole(), State: req.GetState()})
+	filter := filterKey(tenant, &participantv1.ListParticipantsRequest{ProgramId: req.GetProgramId(), Role: req.GetRole(), State: req.GetState(), Department: req.GetDepartment()})
 	after, err := s.tokens.Decode(req.GetPageToken(), filter)
 	if err != nil {
 		return nil, err
 	}
 	page := participant.Page{Size: int(req.GetPageSize()), After: after}
-	f := participant.ParticipantFilter{ProgramID: req.GetProgramId(), Role: pbconv.Role(req.GetRole()), State: pbconv.ParticipantState(req.GetState())}
+	f := participant.ParticipantFilter{ProgramID: req.GetProgramId(), Role: pbconv.Role(req.GetRole()),
+		State: pbconv.ParticipantState(req.GetState()), Department: req.GetDepartment()}
 	list, err := s.svc.ListParticipants(ctx, tenant, f, page)
 	if err != nil {
 		return nil, err

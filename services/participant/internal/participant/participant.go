@@ -61,8 +61,11 @@ type Person struct {
 	TimeZone         string
 	Languages        []string
 	EmploymentStatus EmploymentStatus
-	CreateTime       time.Time
-	UpdateTime       time.Time
+	// Subject is the person's login (the "sub" of their token).
+	Subject    string
+	Erased     bool
+	CreateTime time.Time
+	UpdateTime time.Time
 }
 
 // Validate checks what every stored person must satisfy.
@@ -294,9 +297,66 @@ type PersonFilter struct {
 
 // ParticipantFilter narrows a participant listing.
 type ParticipantFilter struct {
-	ProgramID string
-	Role      Role
-	State     ParticipantState
+	ProgramID  string
+	Role       Role
+	State      ParticipantState
+	Department string // of the participant's person
+}
+
+// Skill is an entry of the tenant's skills catalogue.
+type Skill struct {
+	ID          string
+	DisplayName string
+	Category    string
+	Description string
+	CreateTime  time.Time
+	UpdateTime  time.Time
+}
+
+// Validate checks what every stored skill must satisfy.
+func (s Skill) Validate() error {
+	var vs apperr.Violations
+	if !validSkillID(s.ID) {
+		vs.Add("skill.id", "must be 1-64 of a-z, 0-9, '.', '_' or '-', starting with a letter")
+	}
+	if strings.TrimSpace(s.DisplayName) == "" {
+		vs.Add("skill.display_name", "must not be empty")
+	}
+	return vs.Err()
+}
+
+func validSkillID(id string) bool {
+	if len(id) == 0 || len(id) > 64 || id[0] < 'a' || id[0] > 'z' {
+		return false
+	}
+	for _, r := range id {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '.' && r != '_' && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// SkillFilter narrows a skills listing.
+type SkillFilter struct {
+	Category string
+}
+
+// AuditEntry records an access to personal data or an irreversible act.
+type AuditEntry struct {
+	Actor        string // token subject of the caller
+	Action       string // e.g. "person_exported"
+	ResourceType string
+	ResourceID   string
+	Reason       string
+	Time         time.Time
+}
+
+// Erasure is the outcome of erasing a person.
+type Erasure struct {
+	PersonID                 string
+	ParticipationsAnonymised int
+	Time                     time.Time
 }
 
 // Store keeps the participant service's data. Every mutating method writes
@@ -313,6 +373,24 @@ type Store interface {
 	GetPerson(ctx context.Context, tenant, id string) (Person, error)
 	UpdatePerson(ctx context.Context, tenant, id string, fn func(*Person) error) (Person, error)
 	ListPeople(ctx context.Context, tenant string, f PersonFilter, page Page) ([]Person, error)
+	// PersonByHRISID finds a person by HRIS id (ErrNotFound when none).
+	PersonByHRISID(ctx context.Context, tenant, hrisID string) (Person, error)
+	// PeopleBySubject lists the people whose login subject is subject.
+	PeopleBySubject(ctx context.Context, tenant, subject string) ([]Person, error)
+	// ParticipationsOf lists every participation of a person.
+	ParticipationsOf(ctx context.Context, tenant, personID string) ([]Participant, error)
+	// ErasePerson anonymises a person and their participations (withdrawing
+	// enrolled ones) and writes person.erased and the audit entry, in one
+	// transaction. Erasing an erased person changes nothing but the audit.
+	ErasePerson(ctx context.Context, tenant, id string, audit AuditEntry) (Erasure, error)
+	// RecordAudit writes an audit event.
+	RecordAudit(ctx context.Context, tenant string, e AuditEntry) error
+
+	CreateSkill(ctx context.Context, tenant string, s Skill) error
+	UpdateSkill(ctx context.Context, tenant, id string, fn func(*Skill) error) (Skill, error)
+	ListSkills(ctx context.Context, tenant string, f SkillFilter, page Page) ([]Skill, error)
+	// MissingSkills returns those of ids that are not in the catalogue.
+	MissingSkills(ctx context.Context, tenant string, ids []string) ([]string, error)
 
 	CreateProgram(ctx context.Context, tenant string, p Program) error
 	GetProgram(ctx context.Context, tenant, id string) (Program, error)

@@ -84,6 +84,9 @@ func (s *Service) CreatePerson(ctx context.Context, tenant string, p Person) (Pe
 	if p.EmploymentStatus == "" {
 		p.EmploymentStatus = EmploymentActive
 	}
+	if p.Subject == "" {
+		p.Subject = p.Email
+	}
 	if err := p.Validate(); err != nil {
 		return Person{}, err
 	}
@@ -100,11 +103,24 @@ func (s *Service) checkManager(ctx context.Context, tenant string, p Person) err
 	if p.ManagerID == "" {
 		return nil
 	}
-	if _, err := s.store.GetPerson(ctx, tenant, p.ManagerID); err != nil {
+	manager, err := s.store.GetPerson(ctx, tenant, p.ManagerID)
+	if err != nil || manager.Erased {
 		return apperr.Invalid("person.manager_id", "no person with this id")
+	}
+	// Walk up from the new manager: meeting p again would close a cycle.
+	for depth := 0; manager.ManagerID != "" && depth < maxHierarchyDepth; depth++ {
+		if manager.ManagerID == p.ID {
+			return apperr.Invalid("person.manager_id", "would make a reporting cycle")
+		}
+		if manager, err = s.store.GetPerson(ctx, tenant, manager.ManagerID); err != nil {
+			return nil // a dangling link above is not this change's fault
+		}
 	}
 	return nil
 }
+
+// maxHierarchyDepth bounds walks up the reporting hierarchy.
+const maxHierarchyDepth = 100
 
 // GetPerson returns one person.
 func (s *Service) GetPerson(ctx context.Context, tenant, id string) (Person, error) {
@@ -115,10 +131,13 @@ func (s *Service) GetPerson(ctx context.Context, tenant, id string) (Person, err
 func (s *Service) UpdatePerson(ctx context.Context, tenant, id string, change func(*Person) error) (Person, error) {
 	return s.store.UpdatePerson(ctx, tenant, id, func(p *Person) error {
 		before := *p
+		if before.Erased {
+			return fmt.Errorf("person %s was erased: %w", id, apperr.ErrFailedPrecondition)
+		}
 		if err := change(p); err != nil {
 			return err
 		}
-		p.ID, p.CreateTime, p.UpdateTime = before.ID, before.CreateTime, s.now()
+		p.ID, p.Erased, p.CreateTime, p.UpdateTime = before.ID, false, before.CreateTime, s.now()
 		if err := p.Validate(); err != nil {
 			return err
 		}
@@ -214,8 +233,11 @@ func (s *Service) Enroll(ctx context.Context, tenant string, p Participant) (Par
 		return Participant{}, fmt.Errorf("program %s is %s and takes no enrolments: %w", program.ID, program.State, apperr.ErrFailedPrecondition)
 	}
 	person, err := s.store.GetPerson(ctx, tenant, p.PersonID)
-	if err != nil {
+	if err != nil || person.Erased {
 		return Participant{}, apperr.Invalid("participant.person_id", "no person with this id")
+	}
+	if err := s.checkSkills(ctx, tenant, p.Profile); err != nil {
+		return Participant{}, err
 	}
 	if person.EmploymentStatus == EmploymentTerminated {
 		return Participant{}, fmt.Errorf("person %s is no longer employed: %w", person.ID, apperr.ErrFailedPrecondition)
@@ -256,7 +278,10 @@ func (s *Service) UpdateParticipant(ctx context.Context, tenant, id string, chan
 			return err
 		}
 		p.ID, p.State, p.CreateTime, p.UpdateTime = before.ID, before.State, before.CreateTime, s.now()
-		return p.Validate()
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		return s.checkSkills(ctx, tenant, p.Profile)
 	})
 }
 

@@ -126,6 +126,8 @@ func Person(p participant.Person) *participantv1.Person {
 		EmploymentStatus: employmentPB[p.EmploymentStatus],
 		CreateTime:       ts(p.CreateTime),
 		UpdateTime:       ts(p.UpdateTime),
+		Subject:          p.Subject,
+		Erased:           p.Erased,
 	}
 }
 
@@ -148,6 +150,8 @@ func PersonFromPB(p *participantv1.Person) participant.Person {
 		EmploymentStatus: employment[p.GetEmploymentStatus()],
 		CreateTime:       fromTS(p.GetCreateTime()),
 		UpdateTime:       fromTS(p.GetUpdateTime()),
+		Subject:          p.GetSubject(),
+		Erased:           p.GetErased(),
 	}
 }
 
@@ -263,4 +267,16 @@ func ParticipantFromPB(p *participantv1.Participant) participant.Participant {
 		})
 	}
 	return out
+}
+
+// Skill converts a domain skill.
+func Skill(s participant.Skill) *participantv1.Skill {
+	return &participantv1.Skill{Id: s.ID, DisplayName: s.DisplayName, Category: s.Category, Description: s.Description,
+		CreateTime: ts(s.CreateTime), UpdateTime: ts(s.UpdateTime)}
+}
+
+// SkillFromPB converts a protobuf skill.
+func SkillFromPB(s *participantv1.Skill) participant.Skill {
+	return participant.Skill{ID: s.GetId(), DisplayName: s.GetDisplayName(), Category: s.GetCategory(), Description: s.GetDescription(),
+		CreateTime: fromTS(s.GetCreateTime()), UpdateTime: fromTS(s.GetUpdateTime())}
 }

@@ -127,13 +127,13 @@ func scanTenant(row scanner) (participant.Tenant, error) {
 // ---- people
 
 const personColumns = `id, hris_id, display_name, email, department, title, seniority_level, manager_id,
-	hire_date, promotion_date, location, time_zone, languages, employment_status, create_time, update_time`
+	hire_date, promotion_date, location, time_zone, languages, employment_status, create_time, update_time, subject, erased`
 
 // CreatePerson inserts a person.
 func (s *Store) CreatePerson(ctx context.Context, tenant string, p participant.Person) error {
 	return eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		_, err := tx.ExecContext(ctx, `INSERT INTO people (tenant_id, `+personColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 			append([]any{tenant}, personArgs(p)...)...)
 		if sqlstore.IsUniqueViolation(err) {
 			return nil, fmt.Errorf("person with hris_id %q: %w", p.HRISID, apperr.ErrAlreadyExists)
@@ -147,7 +147,8 @@ func (s *Store) CreatePerson(ctx context.Context, tenant string, p participant.P
 
 func personArgs(p participant.Person) []any {
 	return []any{p.ID, p.HRISID, p.DisplayName, p.Email, p.Department, p.Title, p.SeniorityLevel, p.ManagerID,
-		p.HireDate, p.PromotionDate, p.Location, p.TimeZone, jsonText(p.Languages), string(p.EmploymentStatus), p.CreateTime, p.UpdateTime}
+		p.HireDate, p.PromotionDate, p.Location, p.TimeZone, jsonText(p.Languages), string(p.EmploymentStatus), p.CreateTime, p.UpdateTime,
+		p.Subject, p.Erased}
 }
 
 func personEvent(tenant, typ string, p participant.Person) eventbus.Event {
@@ -179,7 +180,8 @@ func (s *Store) UpdatePerson(ctx context.Context, tenant, id string, fn func(*pa
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE people SET hris_id = $3, display_name = $4, email = $5, department = $6, title = $7,
 			seniority_level = $8, manager_id = $9, hire_date = $10, promotion_date = $11, location = $12, time_zone = $13,
-			languages = $14, employment_status = $15, create_time = $16, update_time = $17 WHERE tenant_id = $1 AND id = $2`,
+			languages = $14, employment_status = $15, create_time = $16, update_time = $17, subject = $18, erased = $19
+			WHERE tenant_id = $1 AND id = $2`,
 			append([]any{tenant}, personArgs(p)...)...)
 		if sqlstore.IsUniqueViolation(err) {
 			return nil, fmt.Errorf("person with hris_id %q: %w", p.HRISID, apperr.ErrAlreadyExists)
@@ -209,7 +211,8 @@ func scanPerson(row scanner) (participant.Person, error) {
 	var p participant.Person
 	var languages, status string
 	err := row.Scan(&p.ID, &p.HRISID, &p.DisplayName, &p.Email, &p.Department, &p.Title, &p.SeniorityLevel, &p.ManagerID,
-		&p.HireDate, &p.PromotionDate, &p.Location, &p.TimeZone, &languages, &status, &p.CreateTime, &p.UpdateTime)
+		&p.HireDate, &p.PromotionDate, &p.Location, &p.TimeZone, &languages, &status, &p.CreateTime, &p.UpdateTime,
+		&p.Subject, &p.Erased)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("person: %w", apperr.ErrNotFound)
 	}
@@ -386,6 +389,10 @@ func (s *Store) UpdateParticipant(ctx context.Context, tenant, id, reason string
 func (s *Store) ListParticipants(ctx context.Context, tenant string, f participant.ParticipantFilter, page participant.Page) ([]participant.Participant, error) {
 	q := `SELECT ` + participantColumns + ` FROM participants WHERE tenant_id = $1 AND program_id = $2 AND id > $3`
 	args := []any{tenant, f.ProgramID, page.After}
+	if f.Department != "" {
+		args = append(args, f.Department)
+		q += fmt.Sprintf(" AND person_id IN (SELECT id FROM people WHERE tenant_id = $1 AND department = $%d)", len(args))
+	}
 	if f.Role != "" {
 		args = append(args, string(f.Role))
 		q += fmt.Sprintf(" AND role = $%d", len(args))
@@ -418,8 +425,13 @@ func scanParticipant(row scanner) (participant.Participant, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
+// querier is a database or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // queryAll runs a query and scans every row with scan.
-func queryAll[T any](ctx context.Context, db *sqlstore.DB, q string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+func queryAll[T any](ctx context.Context, db querier, q string, args []any, scan func(scanner) (T, error)) ([]T, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("db: query: %w", err)

@@ -90,6 +90,24 @@ func TestStoreConformance(t *testing.T) {
 			require.Equal(t, "Jun Ior", got.DisplayName)
 		})
 
+		t.Run("skills catalogue", func(t *testing.T) {
+			_, err := svc.CreateSkill(ctx, "acme", participant.Skill{ID: "genai", DisplayName: "Generative AI", Category: "AI"})
+			require.NoError(t, err)
+			_, err = svc.CreateSkill(ctx, "acme", participant.Skill{ID: "genai", DisplayName: "again"})
+			require.ErrorIs(t, err, apperr.ErrAlreadyExists)
+			_, err = svc.CreateSkill(ctx, "acme", participant.Skill{ID: "Bad Id", DisplayName: "x"})
+			require.ErrorIs(t, err, apperr.ErrInvalid)
+			sk, err := svc.UpdateSkill(ctx, "acme", "genai", func(sk *participant.Skill) error { sk.Category = "Digital"; return nil })
+			require.NoError(t, err)
+			require.Equal(t, "Digital", sk.Category)
+			list, err := svc.ListSkills(ctx, "acme", participant.SkillFilter{Category: "Digital"}, participant.Page{})
+			require.NoError(t, err)
+			require.Len(t, list, 1)
+			list, err = svc.ListSkills(ctx, "globex", participant.SkillFilter{}, participant.Page{})
+			require.NoError(t, err)
+			require.Empty(t, list, "catalogues are per tenant")
+		})
+
 		program, err := svc.CreateProgram(ctx, "acme", participant.Program{DisplayName: "AI for leaders", Type: participant.ProgramReverse,
 			Goals: []string{"AI fluency"}, EnrollmentOpenTime: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), EnrollmentCloseTime: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)})
 		require.NoError(t, err)
@@ -154,6 +172,7 @@ func TestStoreConformance(t *testing.T) {
 			want := []string{
 				"tandem.tenant.created", "tandem.tenant.created",
 				"tandem.person.created", "tandem.person.created", "tandem.person.created",
+				"tandem.skill.created", "tandem.skill.updated",
 				"tandem.program.created", "tandem.program.state_changed",
 				"tandem.participant.enrolled", "tandem.participant.enrolled",
 				"tandem.participant.withdrawn",
