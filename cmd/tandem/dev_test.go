@@ -223,6 +223,8 @@ func TestDevContract(t *testing.T) {
 		code, person := httpDo(t, http.MethodPost, base+"/v1/people", token,
 			`{"displayName":"Grace Senior","email":"grace@acme.example","timeZone":"America/New_York","seniorityLevel":10,"languages":["en"]}`)
 		require.Equal(t, http.StatusOK, code, "body: %v", person)
+		code, skill := httpDo(t, http.MethodPost, base+"/v1/skills", token, `{"id":"genai","displayName":"Generative AI","category":"AI"}`)
+		require.Equal(t, http.StatusOK, code, "body: %v", skill)
 		code, _ = httpDo(t, http.MethodPost, base+"/v1/programs/"+programID+":transition", token, `{"state":"PROGRAM_STATE_ENROLLING"}`)
 		require.Equal(t, http.StatusOK, code)
 		code, p := httpDo(t, http.MethodPost, base+"/v1/programs/"+programID+"/participants", token,
@@ -246,6 +248,20 @@ func TestDevContract(t *testing.T) {
 		code, _ = httpDo(t, http.MethodPut, base+"/v1/people/p1/availability", token,
 			`{"timeZone":"Europe/London","windows":[{"day":"DAY_OF_WEEK_MONDAY","start":"12:00","end":"09:00"}]}`)
 		require.Equal(t, http.StatusBadRequest, code)
+	})
+
+	t.Run("oversized requests are refused at the edge", func(t *testing.T) {
+		big := strings.Repeat("x", 2<<20)
+		code, body := httpDo(t, http.MethodPost, base+"/v1/programs", token, `{"displayName":"`+big+`","type":"PROGRAM_TYPE_REVERSE"}`)
+		require.Equal(t, http.StatusRequestEntityTooLarge, code, "body: %v", body)
+
+		conn, err := grpc.NewClient(addrs.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		require.NoError(t, err)
+		defer conn.Close()
+		ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+		_, err = participantv1.NewParticipantServiceClient(conn).CreateProgram(ctx, &participantv1.CreateProgramRequest{
+			Program: &participantv1.Program{DisplayName: big, Type: participantv1.ProgramType_PROGRAM_TYPE_REVERSE}})
+		require.Equal(t, codes.ResourceExhausted, status.Code(err), "err: %v", err)
 	})
 
 	t.Run("data survives a restart", func(t *testing.T) {

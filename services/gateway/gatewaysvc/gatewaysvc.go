@@ -232,7 +232,12 @@ func maxRequestBytes(key string, def int64) int64 {
 // limitBody bounds each HTTP request body; a larger one gets 413.
 func limitBody(next http.Handler, def int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes(r.Method+" "+r.URL.Path, def))
+		limit := maxRequestBytes(r.Method+" "+r.URL.Path, def)
+		if r.ContentLength > limit {
+			writeStatus(w, http.StatusRequestEntityTooLarge, 8, fmt.Sprintf("request body of %d bytes is larger than the %d bytes this route accepts", r.ContentLength, limit))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
