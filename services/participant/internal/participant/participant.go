@@ -154,6 +154,7 @@ type Program struct {
 	EnrollmentOpenTime    time.Time
 	EnrollmentCloseTime   time.Time
 	DefaultMentorCapacity int
+	MaxMentorCapacity     int // 0: no limit beyond MaxCapacity
 	ScoringConfigID       string
 	Pilot                 bool
 	CreateTime            time.Time
@@ -176,6 +177,9 @@ func (p Program) Validate() error {
 	}
 	if p.DefaultMentorCapacity < 1 {
 		vs.Add("program.default_mentor_capacity", "must be at least 1")
+	}
+	if p.MaxMentorCapacity != 0 && p.MaxMentorCapacity < p.DefaultMentorCapacity {
+		vs.Add("program.max_mentor_capacity", "must be at least default_mentor_capacity")
 	}
 	return vs.Err()
 }

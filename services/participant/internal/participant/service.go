@@ -239,6 +239,9 @@ func (s *Service) Enroll(ctx context.Context, tenant string, p Participant) (Par
 	if err := s.checkSkills(ctx, tenant, p.Profile); err != nil {
 		return Participant{}, err
 	}
+	if err := checkCapacity(program, p); err != nil {
+		return Participant{}, err
+	}
 	if person.EmploymentStatus == EmploymentTerminated {
 		return Participant{}, fmt.Errorf("person %s is no longer employed: %w", person.ID, apperr.ErrFailedPrecondition)
 	}
@@ -281,8 +284,23 @@ func (s *Service) UpdateParticipant(ctx context.Context, tenant, id string, chan
 		if err := p.Validate(); err != nil {
 			return err
 		}
+		program, err := s.store.GetProgram(ctx, tenant, p.ProgramID)
+		if err != nil {
+			return err
+		}
+		if err := checkCapacity(program, *p); err != nil {
+			return err
+		}
 		return s.checkSkills(ctx, tenant, p.Profile)
 	})
+}
+
+// checkCapacity applies the program's capacity rule to a mentor.
+func checkCapacity(program Program, p Participant) error {
+	if p.Role == RoleMentor && program.MaxMentorCapacity != 0 && p.Profile.Capacity > program.MaxMentorCapacity {
+		return apperr.Invalid("participant.capacity", fmt.Sprintf("program %s allows at most %d mentees per mentor", program.ID, program.MaxMentorCapacity))
+	}
+	return nil
 }
 
 // Withdraw takes a participant out of its program.

@@ -85,8 +85,10 @@ func TestDirectoryAndPrivacyConformance(t *testing.T) {
 			requireField(t, err, "person.manager_id")
 		})
 
-		program, err := svc.CreateProgram(ctx, "acme", participant.Program{DisplayName: "P", Type: participant.ProgramReverse})
+		program, err := svc.CreateProgram(ctx, "acme", participant.Program{DisplayName: "P", Type: participant.ProgramReverse, MaxMentorCapacity: 3})
 		require.NoError(t, err)
+		_, err = svc.CreateProgram(ctx, "acme", participant.Program{DisplayName: "P", Type: participant.ProgramReverse, DefaultMentorCapacity: 4, MaxMentorCapacity: 3})
+		requireField(t, err, "program.max_mentor_capacity")
 		_, err = svc.CreateSkill(ctx, "acme", participant.Skill{ID: "genai", DisplayName: "GenAI"})
 		require.NoError(t, err)
 
@@ -105,6 +107,12 @@ func TestDirectoryAndPrivacyConformance(t *testing.T) {
 		_, err = svc.Enroll(ctx, "acme", participant.Participant{ProgramID: program.ID, PersonID: rep.ID, Role: participant.RoleMentor,
 			Profile: participant.Profile{Competencies: []participant.Competency{{SkillID: "genai", Level: 5}}}})
 		require.NoError(t, err)
+
+		t.Run("capacity rule", func(t *testing.T) {
+			_, err := svc.Enroll(ctx, "acme", participant.Participant{ProgramID: program.ID, PersonID: vp.ID, Role: participant.RoleMentor,
+				Profile: participant.Profile{Capacity: 4}})
+			requireField(t, err, "participant.capacity")
+		})
 
 		t.Run("participants filtered by department", func(t *testing.T) {
 			got, err := svc.ListParticipants(ctx, "acme", participant.ParticipantFilter{ProgramID: program.ID, Department: "Marketing"}, participant.Page{})

@@ -780,9 +780,12 @@ type Program struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The most mentees a mentor may take in this program (0: no limit beyond
+	// 50); at least default_mentor_capacity.
+	MaxMentorCapacity int32 `protobuf:"varint,18,opt,name=max_mentor_capacity,json=maxMentorCapacity,proto3" json:"max_mentor_capacity,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Program) Reset() {
@@ -932,6 +935,13 @@ func (x *Program) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Program) GetMaxMentorCapacity() int32 {
+	if x != nil {
+		return x.MaxMentorCapacity
+	}
+	return 0
 }
 
 // Competency is a skill a mentor can teach, at a level from 1 to 5.
@@ -3445,7 +3455,7 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\"\n" +
 	"\asubject\x18\x11 \x01(\tB\b\xbaH\x05r\x03\x18\xff\x01R\asubject\x12\x16\n" +
-	"\x06erased\x18\x12 \x01(\bR\x06erased\"\xd4\a\n" +
+	"\x06erased\x18\x12 \x01(\bR\x06erased\"\x8f\b\n" +
 	"\aProgram\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02id\x12+\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12*\n" +
@@ -3467,7 +3477,8 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"S\n" +
+	"updateTime\x129\n" +
+	"\x13max_mentor_capacity\x18\x12 \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x00R\x11maxMentorCapacity\"S\n" +
 	"\n" +
 	"Competency\x12$\n" +
 	"\bskill_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\askillId\x12\x1f\n" +
