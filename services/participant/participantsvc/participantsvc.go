@@ -36,6 +36,7 @@ var Policy = grpcapi.Policy
 // Run serves the participant service on lis until ctx is done. It blocks
 // until the server and the outbox relay have stopped.
 func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
+	env = env.WithDefaults()
 	db, err := Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -48,7 +49,7 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 		return err
 	}
 	svc := participant.NewService(store)
-	importer := participant.NewImporter(svc, store)
+	importer := participant.NewImporter(svc, store, participant.WithLogger(env.Logger))
 	participantv1.RegisterParticipantServiceServer(srv.GRPC(), grpcapi.New(svc, importer, pagetoken.New(cfg.PageTokenKey)))
 	return platform.Serve(ctx, srv, lis, relay.Run, importer.Run)
 }
