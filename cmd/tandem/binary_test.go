@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tandem-oss/tandem/pkg/testkit"
+	"github.com/tandem-oss/tandem/services/participant/participantsvc"
 )
 
 // TestBinaryStopsCleanlyOnInterrupt builds the tandem binary, runs
@@ -69,4 +73,29 @@ func TestBinaryStopsCleanlyOnInterrupt(t *testing.T) {
 		_, err := os.Stat(filepath.Join(dataDir, f))
 		require.NoError(t, err, "data kept: %s", f)
 	}
+}
+
+// TestServiceMigrateCommand builds the participant service and runs
+// `participant migrate` against a fresh PostgreSQL database, as the Helm
+// upgrade hook does: it exits 0 with the schema in place, twice.
+func TestServiceMigrateCommand(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "participant")
+	build := exec.Command("go", "build", "-o", bin, "../../services/participant")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	url := testkit.PostgresURL(t)
+	for range 2 {
+		cmd := exec.Command(bin, "migrate")
+		cmd.Env = append(os.Environ(), "TANDEM_DATABASE_URL="+url, "TANDEM_OIDC_ISSUER=https://issuer.example",
+			"TANDEM_OIDC_JWKS_URL=https://issuer.example/jwks", "TANDEM_PAGE_TOKEN_KEY=k")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "output: %s", out)
+		require.Contains(t, string(out), "migrations applied")
+	}
+	db, err := participantsvc.Open(context.Background(), url)
+	require.NoError(t, err)
+	defer db.Close()
+	var tables int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_name IN ('people', 'programs', 'outbox', 'imports')`).Scan(&tables))
+	require.Equal(t, 4, tables)
 }

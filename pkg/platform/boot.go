@@ -36,9 +36,12 @@ type Common struct {
 	OIDCAudience  string        `env:"TANDEM_OIDC_AUDIENCE, default=tandem"`
 	OIDCJWKSURL   string        `env:"TANDEM_OIDC_JWKS_URL, required"`
 	DrainDelay    time.Duration `env:"TANDEM_DRAIN_DELAY, default=5s"`
-	LogLevel      slog.Level    `env:"TANDEM_LOG_LEVEL, default=INFO"`
-	OTLPEndpoint  string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
-	OTLPInsecure  bool          `env:"OTEL_EXPORTER_OTLP_INSECURE, default=false"`
+	// Migrations is "auto" (migrate at start) or "skip" (a separate
+	// `<service> migrate` step has run them, e.g. a Helm hook Job).
+	Migrations   string     `env:"TANDEM_MIGRATIONS, default=auto"`
+	LogLevel     slog.Level `env:"TANDEM_LOG_LEVEL, default=INFO"`
+	OTLPEndpoint string     `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTLPInsecure bool       `env:"OTEL_EXPORTER_OTLP_INSECURE, default=false"`
 }
 
 // Base returns the Common part of a service's configuration struct.
@@ -48,14 +51,32 @@ func (c *Common) Base() *Common { return c }
 type Config interface{ Base() *Common }
 
 // Main loads cfg from the environment, boots the process, runs run until
-// SIGINT or SIGTERM and releases everything. It returns the exit code for
-// the service's main, the only place that exits.
-func Main(service string, cfg Config, run func(ctx context.Context, p *Process) error) int {
+// SIGINT or SIGTERM and releases everything. Called as `<service> migrate`,
+// it only loads cfg and runs migrate (nil for a service without a
+// database). It returns the exit code for the service's main, the only
+// place that exits.
+func Main(service string, cfg Config, run func(ctx context.Context, p *Process) error, migrate func(ctx context.Context) error) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := func() error {
 		if err := Load(ctx, cfg); err != nil {
 			return err
+		}
+		if c := cfg.Base().Migrations; c != "auto" && c != "skip" {
+			return fmt.Errorf("config: TANDEM_MIGRATIONS=%q: want auto or skip", c)
+		}
+		if len(os.Args) > 1 {
+			switch {
+			case os.Args[1] != "migrate":
+				return fmt.Errorf("unknown command %q: the only command is \"migrate\"", os.Args[1])
+			case migrate == nil:
+				return fmt.Errorf("%s has no database to migrate", service)
+			}
+			if err := migrate(ctx); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "%s: migrations applied\n", service)
+			return nil
 		}
 		p, err := Boot(ctx, service, *cfg.Base(), cfg)
 		if err != nil {
@@ -122,7 +143,8 @@ func Boot(ctx context.Context, service string, c Common, config any) (*Process, 
 		p.Close()
 		return nil, fmt.Errorf("grpc listener: %w", err)
 	}
-	p.Env = Env{Logger: logger, Verifier: verifier, Stream: c.Stream, SubjectPrefix: c.SubjectPrefix, DrainDelay: c.DrainDelay}
+	p.Env = Env{Logger: logger, Verifier: verifier, Stream: c.Stream, SubjectPrefix: c.SubjectPrefix, DrainDelay: c.DrainDelay,
+		SkipMigrations: c.Migrations == "skip"}
 	if c.RedisURL != "" {
 		client, err := NewRedisClient(string(c.RedisURL))
 		if err != nil {

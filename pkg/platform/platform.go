@@ -33,6 +33,9 @@ type Env struct {
 	// Cache is the look-aside cache: Redis in the cluster, in-process when
 	// no Redis is configured (nil means in-process).
 	Cache cache.Cache
+	// SkipMigrations makes OpenDB connect without migrating, because a
+	// separate step migrates each release.
+	SkipMigrations bool
 	// DrainDelay is how long a stopping server keeps serving after
 	// reporting NOT_SERVING.
 	DrainDelay time.Duration
@@ -81,6 +84,15 @@ func (e Env) WithDefaults() Env {
 		e.SubjectPrefix = eventbus.DefaultSubjectPrefix
 	}
 	return e
+}
+
+// OpenDB opens a service's database, applying its migrations unless the
+// environment says a separate step does.
+func (e Env) OpenDB(ctx context.Context, url string, migrations ...sqlstore.Migrations) (*sqlstore.DB, error) {
+	if e.SkipMigrations {
+		return sqlstore.Connect(ctx, url)
+	}
+	return sqlstore.Open(ctx, url, migrations...)
 }
 
 // NewRelay returns the outbox relay of db, publishing into the environment's

@@ -22,6 +22,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
+	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -58,6 +59,20 @@ type DB struct {
 // PostgreSQL URL (postgres://…) or sqlite:PATH (a file, created if missing).
 // It blocks until the migrations are applied.
 func Open(ctx context.Context, rawURL string, migrations ...Migrations) (*DB, error) {
+	db, err := Connect(ctx, rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, migrations...); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Connect opens rawURL (as Open) without migrating: for services whose
+// migrations run once per release in a separate step.
+func Connect(ctx context.Context, rawURL string) (*DB, error) {
 	db, err := connect(rawURL)
 	if err != nil {
 		return nil, err
@@ -66,13 +81,19 @@ func Open(ctx context.Context, rawURL string, migrations ...Migrations) (*DB, er
 		db.Close()
 		return nil, fmt.Errorf("db: connect: %w", err)
 	}
+	return db, nil
+}
+
+// Migrate applies the migration sets in order. On PostgreSQL it holds an
+// advisory lock meanwhile, so replicas or jobs migrating at the same time
+// wait for each other instead of racing. It blocks until done.
+func (db *DB) Migrate(ctx context.Context, migrations ...Migrations) error {
 	for _, m := range migrations {
 		if err := db.migrate(ctx, m); err != nil {
-			db.Close()
-			return nil, err
+			return err
 		}
 	}
-	return db, nil
+	return nil
 }
 
 func connect(rawURL string) (*DB, error) {
@@ -129,7 +150,15 @@ func (db *DB) migrate(ctx context.Context, m Migrations) error {
 	if err != nil {
 		return fmt.Errorf("db: migrations %s: %w", m.Name, err)
 	}
-	p, err := goose.NewProvider("", db.DB, dir, goose.WithStore(store), goose.WithDisableGlobalRegistry(true))
+	opts := []goose.ProviderOption{goose.WithStore(store), goose.WithDisableGlobalRegistry(true)}
+	if db.Dialect == Postgres {
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("db: migrations %s: %w", m.Name, err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider("", db.DB, dir, opts...)
 	if err != nil {
 		return fmt.Errorf("db: migrations %s: %w", m.Name, err)
 	}

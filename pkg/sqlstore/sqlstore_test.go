@@ -63,3 +63,29 @@ func TestOpenRejectsUnknownURLsWithoutLeakingPasswords(t *testing.T) {
 	_, err = sqlstore.Open(context.Background(), "sqlite:")
 	require.ErrorContains(t, err, "file path")
 }
+
+// TestConcurrentMigrationsAreSerialized starts several migrations of one
+// PostgreSQL database at once, as replicas and upgrade jobs do: all succeed
+// and the schema is applied once.
+func TestConcurrentMigrationsAreSerialized(t *testing.T) {
+	url := testkit.PostgresURL(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			db, err := sqlstore.Open(context.Background(), url, migrations)
+			if err == nil {
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
+	}
+	db, err := sqlstore.Connect(context.Background(), url)
+	require.NoError(t, err)
+	defer db.Close()
+	var applied int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM goose_demo WHERE version_id > 0`).Scan(&applied))
+	require.Equal(t, 1, applied)
+}

@@ -24,5 +24,7 @@ func main() {
 			return err
 		}
 		return evaluationsvc.Run(ctx, p.Listener, evaluationsvc.Config{DatabaseURL: string(cfg.DatabaseURL)}, p.Env)
+	}, func(ctx context.Context) error {
+		return evaluationsvc.Migrate(ctx, string(cfg.DatabaseURL))
 	}))
 }

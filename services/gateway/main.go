@@ -41,5 +41,5 @@ func main() {
 			Verifier:   p.Env.Verifier,
 			DrainDelay: cfg.DrainDelay,
 		})
-	}))
+	}, nil))
 }

@@ -24,5 +24,7 @@ func main() {
 			return err
 		}
 		return matchingsvc.Run(ctx, p.Listener, matchingsvc.Config{DatabaseURL: string(cfg.DatabaseURL)}, p.Env)
+	}, func(ctx context.Context) error {
+		return matchingsvc.Migrate(ctx, string(cfg.DatabaseURL))
 	}))
 }

@@ -25,5 +25,7 @@ func main() {
 			return err
 		}
 		return participantsvc.Run(ctx, p.Listener, participantsvc.Config{DatabaseURL: string(cfg.DatabaseURL), PageTokenKey: []byte(cfg.PageTokenKey)}, p.Env)
+	}, func(ctx context.Context) error {
+		return participantsvc.Migrate(ctx, string(cfg.DatabaseURL))
 	}))
 }

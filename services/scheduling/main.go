@@ -24,5 +24,7 @@ func main() {
 			return err
 		}
 		return schedulingsvc.Run(ctx, p.Listener, schedulingsvc.Config{DatabaseURL: string(cfg.DatabaseURL)}, p.Env)
+	}, func(ctx context.Context) error {
+		return schedulingsvc.Migrate(ctx, string(cfg.DatabaseURL))
 	}))
 }

@@ -33,7 +33,7 @@ var Policy = grpcapi.Policy
 // outbox relay have stopped. The service publishes no events yet; the relay
 // runs so that the first ones need no change here.
 func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
-	db, err := Open(ctx, cfg.DatabaseURL)
+	db, err := env.OpenDB(ctx, cfg.DatabaseURL, migrations...)
 	if err != nil {
 		return err
 	}
@@ -50,11 +50,24 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	return platform.Serve(ctx, srv, lis, relay.Run, consumer.Run)
 }
 
+// migrations are the service's migration sets, the platform's first.
+var migrations = []sqlstore.Migrations{eventbus.Migrations, evaluationsql.Migrations}
+
 // Open opens the service's database and applies its migrations.
 func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
-	db, err := sqlstore.Open(ctx, url, eventbus.Migrations, evaluationsql.Migrations)
+	db, err := sqlstore.Open(ctx, url, migrations...)
 	if err != nil {
 		return nil, fmt.Errorf("evaluation: %w", err)
 	}
 	return db, nil
+}
+
+// Migrate applies the service's migrations to the database at url and
+// closes it; `evaluation migrate` runs it once per release.
+func Migrate(ctx context.Context, url string) error {
+	db, err := Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	return db.Close()
 }

@@ -37,7 +37,7 @@ var Policy = grpcapi.Policy
 // until the server and the outbox relay have stopped.
 func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
 	env = env.WithDefaults()
-	db, err := Open(ctx, cfg.DatabaseURL)
+	db, err := env.OpenDB(ctx, cfg.DatabaseURL, migrations...)
 	if err != nil {
 		return err
 	}
@@ -54,13 +54,26 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	return platform.Serve(ctx, srv, lis, relay.Run, importer.Run)
 }
 
+// migrations are the service's migration sets, the platform's first.
+var migrations = []sqlstore.Migrations{eventbus.Migrations, participantsql.Migrations}
+
 // Open opens the service's database and applies its migrations.
 func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
-	db, err := sqlstore.Open(ctx, url, eventbus.Migrations, participantsql.Migrations)
+	db, err := sqlstore.Open(ctx, url, migrations...)
 	if err != nil {
 		return nil, fmt.Errorf("participant: %w", err)
 	}
 	return db, nil
+}
+
+// Migrate applies the service's migrations to the database at url and
+// closes it; `participant migrate` runs it once per release.
+func Migrate(ctx context.Context, url string) error {
+	db, err := Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	return db.Close()
 }
 
 // EnsureTenant creates tenant id (named displayName, or id when empty) in
