@@ -8,10 +8,12 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
@@ -80,6 +82,45 @@ type Verifier struct {
 	issuer   string
 	audience string
 	leeway   time.Duration
+	cache    verifiedCache
+}
+
+// verifiedCache remembers tokens that passed verification, so a client's
+// repeated calls (and the second check in the backend) skip the signature
+// check. An entry lives until the token expires, at most cacheTTL, so a
+// revoked signing key stops being honoured within that time.
+type verifiedCache struct {
+	mu      sync.Mutex
+	entries map[[32]byte]cachedPrincipal
+}
+
+type cachedPrincipal struct {
+	principal Principal
+	until     time.Time
+}
+
+const (
+	cacheTTL        = 5 * time.Minute
+	cacheMaxEntries = 10_000
+)
+
+func (c *verifiedCache) get(key [32]byte, now time.Time) (Principal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || !now.Before(e.until) {
+		return Principal{}, false
+	}
+	return e.principal, true
+}
+
+func (c *verifiedCache) put(key [32]byte, p Principal, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= cacheMaxEntries {
+		c.entries = map[[32]byte]cachedPrincipal{} // simple and bounded: start over when full
+	}
+	c.entries[key] = cachedPrincipal{principal: p, until: until}
 }
 
 // allowedAlgorithms is the allow-list of signature algorithms: asymmetric
@@ -130,6 +171,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 	if len(raw) > MaxTokenBytes {
 		return Principal{}, fmt.Errorf("token larger than %d bytes: %w", MaxTokenBytes, apperr.ErrUnauthenticated)
 	}
+	now := time.Now()
+	key := sha256.Sum256([]byte(raw))
+	if p, ok := v.cache.get(key, now); ok {
+		return p, nil
+	}
 	parser := jwt.NewParser(
 		jwt.WithValidMethods(allowedAlgorithms),
 		jwt.WithIssuer(v.issuer),
@@ -150,7 +196,13 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 			return Principal{}, fmt.Errorf("token has unknown role %q: %w", r, apperr.ErrUnauthenticated)
 		}
 	}
-	return Principal{Tenant: claims.Tenant, Subject: claims.Subject, Roles: claims.Roles}, nil
+	p := Principal{Tenant: claims.Tenant, Subject: claims.Subject, Roles: claims.Roles}
+	until := now.Add(cacheTTL)
+	if exp := claims.ExpiresAt.Time; exp.Before(until) {
+		until = exp
+	}
+	v.cache.put(key, p, until)
+	return p, nil
 }
 
 // tokenReason keeps the part of a parse error that is safe to show: which

@@ -47,7 +47,7 @@ type Harness struct {
 
 // Start runs the service until the test ends and returns once it reports
 // SERVING. The test fails if Run returns an error, before or after cancel.
-func Start(t *testing.T, run RunFunc) *Harness {
+func Start(t testing.TB, run RunFunc) *Harness {
 	t.Helper()
 	nc, err := nats.Connect(testkit.EmbeddedNATS(t))
 	require.NoError(t, err)
