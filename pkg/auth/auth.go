@@ -83,6 +83,7 @@ type Verifier struct {
 	audience string
 	leeway   time.Duration
 	cache    verifiedCache
+	now      func() time.Time // time.Now; tests move it
 }
 
 // verifiedCache remembers tokens that passed verification, so a client's
@@ -161,7 +162,7 @@ func newVerifier(kf jwt.Keyfunc, cfg Config) *Verifier {
 	if leeway == 0 {
 		leeway = 30 * time.Second
 	}
-	return &Verifier{keyfunc: kf, issuer: cfg.Issuer, audience: cfg.Audience, leeway: leeway}
+	return &Verifier{keyfunc: kf, issuer: cfg.Issuer, audience: cfg.Audience, leeway: leeway, now: time.Now}
 }
 
 // Verify checks a raw token's size, algorithm, signature, issuer, audience
@@ -171,7 +172,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 	if len(raw) > MaxTokenBytes {
 		return Principal{}, fmt.Errorf("token larger than %d bytes: %w", MaxTokenBytes, apperr.ErrUnauthenticated)
 	}
-	now := time.Now()
+	now := v.now()
 	key := sha256.Sum256([]byte(raw))
 	if p, ok := v.cache.get(key, now); ok {
 		return p, nil
@@ -183,6 +184,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 		jwt.WithLeeway(v.leeway),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
+		jwt.WithTimeFunc(v.now),
 	)
 	var claims Claims
 	if _, err := parser.ParseWithClaims(raw, &claims, v.keyfunc); err != nil {

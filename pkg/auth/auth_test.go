@@ -178,3 +178,24 @@ func TestDevSignerKeyIsStable(t *testing.T) {
 	_, err = v.Verify(context.Background(), tok)
 	require.NoError(t, err)
 }
+
+// TestCachedTokenExpiresWithTheToken: the verified-token cache never
+// accepts a token past its expiry (plus leeway).
+func TestCachedTokenExpiresWithTheToken(t *testing.T) {
+	signer, err := auth.LoadOrCreateDevSigner(t.TempDir())
+	require.NoError(t, err)
+	v, err := signer.Verifier()
+	require.NoError(t, err)
+	now := time.Now()
+	v.SetClock(func() time.Time { return now })
+	tok, err := signer.Sign(auth.Principal{Tenant: "acme", Subject: "ada"}, 2*time.Minute)
+	require.NoError(t, err)
+	_, err = v.Verify(context.Background(), tok)
+	require.NoError(t, err)
+	now = now.Add(time.Minute)
+	_, err = v.Verify(context.Background(), tok)
+	require.NoError(t, err, "still valid, served from the cache")
+	now = now.Add(2 * time.Minute)
+	_, err = v.Verify(context.Background(), tok)
+	require.ErrorIs(t, err, apperr.ErrUnauthenticated, "expired: the cache must not keep it alive")
+}
