@@ -15,8 +15,22 @@ PROTOC_GEN_GO_GRPC_VERSION   := v1.6.2
 GRPC_GATEWAY_VERSION         := v2.32.0
 GRPCURL_VERSION              := v1.9.4
 STATICCHECK_VERSION          := v0.8.2
+HELM_VERSION                 := v3.22.0
+KO_VERSION                   := v0.19.1
+# helm's release build stamps its version and the Kubernetes version it
+# renders and lints for (Capabilities.KubeVersion, deprecated APIs); a plain
+# `go install` would leave v1.20.
+HELM_K8S_MINOR               := 37
+HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_K8S_MINOR) \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_K8S_MINOR)
 
-.PHONY: run test tools gen check-gen lint vet fmt build ci clean
+SERVICES     := gateway participant matching scheduling evaluation
+# Where `make images` and `make images-ko` tag and push the images.
+IMAGE_REPO   ?= ghcr.io/tandem-oss/tandem
+IMAGE_TAG    ?= dev
+
+.PHONY: run test tools gen check-gen lint vet fmt build ci clean chart-check images-check images images-ko
 
 ## run: start Tandem (all services, embedded NATS and SQLite) on 127.0.0.1
 run:
@@ -24,7 +38,7 @@ run:
 
 ## test: run every test of every module (server-backed suites skip with a
 ## message when a server is missing, and fail under CI=true)
-test:
+test: $(TOOLS)/helm
 	@.ci/servers || echo "NOTE: the suites that need an unreachable server will SKIP (under CI=true they FAIL)"
 	go test $(GO_TEST_FLAGS) $(MODULE)/...
 
@@ -33,6 +47,32 @@ build:
 	mkdir -p bin
 	go build -o bin/tandem ./cmd/tandem
 	for s in participant matching scheduling evaluation gateway; do go build -o bin/$$s ./services/$$s; done
+
+## chart-check: the offline Kubernetes checks (test/chart): helm lint
+## --strict and helm template of charts/tandem with default and production
+## values, strict decoding against the API types, Pod Security "restricted",
+## probes, limits, PDBs, default-deny NetworkPolicy, the values schema, the
+## kustomize overlays, and that every check fails on a broken copy; plus
+## images-check
+chart-check: $(TOOLS)/helm
+	go test $(GO_TEST_FLAGS) $(MODULE)/test/chart/...
+
+## images-check: what can be verified of the images without a Docker engine:
+## .ko.yaml and build/*Dockerfile, and every binary built with the images'
+## flags (CGO_ENABLED=0) is a static ELF executable
+images-check:
+	go test $(GO_TEST_FLAGS) -run 'TestKoConfig|TestDockerfiles|TestImageBinariesAreStatic|TestDynamicLinkingIsDetected' $(MODULE)/test/chart/...
+
+## images: build the service and CLI images with Docker (needs a Docker
+## engine with BuildKit; not run in CI): IMAGE_REPO=… IMAGE_TAG=… make images
+images:
+	for s in $(SERVICES); do docker build -f build/Dockerfile --build-arg SERVICE=$$s -t $(IMAGE_REPO)/$$s:$(IMAGE_TAG) .; done
+	docker build -f build/cli.Dockerfile -t $(IMAGE_REPO)/tandem:$(IMAGE_TAG) .
+
+## images-ko: build and push multi-arch images with ko (.ko.yaml; needs
+## registry access, no Docker engine): IMAGE_REPO=… IMAGE_TAG=… make images-ko
+images-ko: $(TOOLS)/ko
+	KO_DOCKER_REPO=$(IMAGE_REPO) ko build -B --tags $(IMAGE_TAG) $(addprefix ./services/,$(SERVICES)) ./cmd/tandem
 
 $(TOOLS)/buf:
 	GOBIN=$(TOOLS) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
@@ -48,11 +88,15 @@ $(TOOLS)/grpcurl:
 	GOBIN=$(TOOLS) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
 $(TOOLS)/staticcheck:
 	GOBIN=$(TOOLS) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+$(TOOLS)/helm:
+	GOBIN=$(TOOLS) go install -trimpath -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+$(TOOLS)/ko:
+	GOBIN=$(TOOLS) go install github.com/google/ko@$(KO_VERSION)
 
 GEN_TOOLS := $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc $(TOOLS)/protoc-gen-grpc-gateway $(TOOLS)/protoc-gen-openapiv2
 
 ## tools: install every pinned tool
-tools: $(GEN_TOOLS) $(TOOLS)/grpcurl $(TOOLS)/staticcheck
+tools: $(GEN_TOOLS) $(TOOLS)/grpcurl $(TOOLS)/staticcheck $(TOOLS)/helm
 
 ## gen: regenerate gen/go and gen/openapi from proto/
 gen: $(GEN_TOOLS)
@@ -77,7 +121,7 @@ lint: $(TOOLS)/buf $(TOOLS)/staticcheck
 
 ## fmt: format Go and proto sources
 fmt: $(TOOLS)/buf
-	gofmt -w cmd pkg services
+	gofmt -w cmd pkg services test
 	buf format -w
 
 ## ci: everything CI checks (CI=true makes missing servers fail, not skip)

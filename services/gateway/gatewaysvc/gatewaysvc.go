@@ -85,6 +85,9 @@ func Run(ctx context.Context, grpcLis, httpLis net.Listener, cfg Config) error {
 	for _, name := range slices.Sorted(maps.Keys(cfg.Backends)) {
 		conn, err := grpc.NewClient(cfg.Backends[name],
 			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			// Spread calls over every backend pod: the backends' Services
+			// are headless, so DNS names each pod.
+			grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
 			grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
 			grpc.WithChainUnaryInterceptor(policyClientInterceptor(cfg.Policy), timeoutInterceptor(cfg.CallTimeout)))
 		if err != nil {
