@@ -50,7 +50,7 @@ func CheckHeadlessBackends(objs []Object) []error {
 			continue
 		}
 		if svc.Spec.ClusterIP != corev1.ClusterIPNone {
-			errs = append(errs, fmt.Errorf("Service %s of backend %s is not headless (clusterIP: None)", svc.Name, component))
+			errs = append(errs, fmt.Errorf("backend %s: its Service %s is not headless (clusterIP: None)", component, svc.Name))
 		}
 	}
 	return errs
