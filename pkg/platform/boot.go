@@ -121,6 +121,7 @@ func Boot(ctx context.Context, service string, c Common, config any) (*Process, 
 	}
 	logger := telemetry.NewLogger(os.Stderr, c.LogLevel).With("service", service)
 	slog.SetDefault(logger)
+	RouteRedisLogs(logger)
 	logger.Info("starting", "config", config)
 	p := &Process{service: service, common: c, closers: []func(context.Context) error{tel.Shutdown}}
 
@@ -210,6 +211,20 @@ func AdminHandler(tel *telemetry.Telemetry) http.Handler {
 	mux.Handle("GET /metrics", tel.MetricsHandler())
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	return mux
+}
+
+// RouteRedisLogs sends go-redis's own log lines (it keeps a process-wide
+// logger) to logger, so they are JSON with the rest. Call it once, from
+// the process's start-up.
+func RouteRedisLogs(logger *slog.Logger) {
+	redis.SetLogger(redisLogger{logger.With("component", "redis")})
+}
+
+// redisLogger adapts slog to go-redis's logger.
+type redisLogger struct{ logger *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.logger.WarnContext(ctx, fmt.Sprintf(format, v...))
 }
 
 // Secret is a configuration value that is never logged or printed: slog,

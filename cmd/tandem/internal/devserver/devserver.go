@@ -112,6 +112,7 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 		Stream: eventbus.DefaultStream, SubjectPrefix: eventbus.DefaultSubjectPrefix,
 		Cache: cache.NewMemory(platform.DefaultMemoryCacheEntries)}
 	if cfg.RedisURL != "" {
+		platform.RouteRedisLogs(logger)
 		client, err := platform.NewRedisClient(cfg.RedisURL)
 		if err != nil {
 			return err
