@@ -70,6 +70,16 @@ func Open(ctx context.Context, rawURL string, migrations ...Migrations) (*DB, er
 	return db, nil
 }
 
+// MigrateURL applies the migrations to the database at rawURL and closes
+// it: the `<service> migrate` step of a release. It blocks until done.
+func MigrateURL(ctx context.Context, rawURL string, migrations ...Migrations) error {
+	db, err := Open(ctx, rawURL, migrations...)
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}
+
 // Connect opens rawURL (as Open) without migrating: for services whose
 // migrations run once per release in a separate step.
 func Connect(ctx context.Context, rawURL string) (*DB, error) {

@@ -9,6 +9,7 @@ import (
 	_ "time/tzdata" // time zone data independent of the image
 
 	"github.com/tandem-oss/tandem/pkg/platform"
+	"github.com/tandem-oss/tandem/pkg/sqlstore"
 	"github.com/tandem-oss/tandem/services/participant/participantsvc"
 )
 
@@ -26,6 +27,6 @@ func main() {
 		}
 		return participantsvc.Run(ctx, p.Listener, participantsvc.Config{DatabaseURL: string(cfg.DatabaseURL), PageTokenKey: []byte(cfg.PageTokenKey)}, p.Env)
 	}, func(ctx context.Context) error {
-		return participantsvc.Migrate(ctx, string(cfg.DatabaseURL))
+		return sqlstore.MigrateURL(ctx, string(cfg.DatabaseURL), participantsvc.Migrations...)
 	}))
 }

@@ -9,6 +9,7 @@ import (
 	_ "time/tzdata" // time zone data independent of the image
 
 	"github.com/tandem-oss/tandem/pkg/platform"
+	"github.com/tandem-oss/tandem/pkg/sqlstore"
 	"github.com/tandem-oss/tandem/services/scheduling/schedulingsvc"
 )
 
@@ -25,6 +26,6 @@ func main() {
 		}
 		return schedulingsvc.Run(ctx, p.Listener, schedulingsvc.Config{DatabaseURL: string(cfg.DatabaseURL)}, p.Env)
 	}, func(ctx context.Context) error {
-		return schedulingsvc.Migrate(ctx, string(cfg.DatabaseURL))
+		return sqlstore.MigrateURL(ctx, string(cfg.DatabaseURL), schedulingsvc.Migrations...)
 	}))
 }

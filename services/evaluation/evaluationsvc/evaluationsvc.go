@@ -5,7 +5,6 @@ package evaluationsvc
 
 import (
 	"context"
-	"fmt"
 	"net"
 
 	evaluationv1 "github.com/tandem-oss/tandem/gen/go/tandem/evaluation/v1"
@@ -33,7 +32,7 @@ var Policy = grpcapi.Policy
 // outbox relay have stopped. The service publishes no events yet; the relay
 // runs so that the first ones need no change here.
 func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
-	db, err := env.OpenDB(ctx, cfg.DatabaseURL, migrations...)
+	db, err := env.OpenDB(ctx, cfg.DatabaseURL, Migrations...)
 	if err != nil {
 		return err
 	}
@@ -50,24 +49,6 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	return platform.Serve(ctx, srv, lis, relay.Run, consumer.Run)
 }
 
-// migrations are the service's migration sets, the platform's first.
-var migrations = []sqlstore.Migrations{eventbus.Migrations, evaluationsql.Migrations}
-
-// Open opens the service's database and applies its migrations.
-func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
-	db, err := sqlstore.Open(ctx, url, migrations...)
-	if err != nil {
-		return nil, fmt.Errorf("evaluation: %w", err)
-	}
-	return db, nil
-}
-
-// Migrate applies the service's migrations to the database at url and
-// closes it; `evaluation migrate` runs it once per release.
-func Migrate(ctx context.Context, url string) error {
-	db, err := Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	return db.Close()
-}
+// Migrations are the service's migration sets, the platform's first; the
+// service's main applies them with sqlstore.MigrateURL for `evaluation migrate`.
+var Migrations = []sqlstore.Migrations{eventbus.Migrations, evaluationsql.Migrations}

@@ -5,7 +5,6 @@ package matchingsvc
 
 import (
 	"context"
-	"fmt"
 	"net"
 
 	matchingv1 "github.com/tandem-oss/tandem/gen/go/tandem/matching/v1"
@@ -31,7 +30,7 @@ var Policy = grpcapi.Policy
 // the server and the outbox relay have stopped.
 func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
 	env = env.WithDefaults()
-	db, err := env.OpenDB(ctx, cfg.DatabaseURL, migrations...)
+	db, err := env.OpenDB(ctx, cfg.DatabaseURL, Migrations...)
 	if err != nil {
 		return err
 	}
@@ -46,24 +45,6 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	return platform.Serve(ctx, srv, lis, relay.Run)
 }
 
-// migrations are the service's migration sets, the platform's first.
-var migrations = []sqlstore.Migrations{eventbus.Migrations, matchingsql.Migrations}
-
-// Open opens the service's database and applies its migrations.
-func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
-	db, err := sqlstore.Open(ctx, url, migrations...)
-	if err != nil {
-		return nil, fmt.Errorf("matching: %w", err)
-	}
-	return db, nil
-}
-
-// Migrate applies the service's migrations to the database at url and
-// closes it; `matching migrate` runs it once per release.
-func Migrate(ctx context.Context, url string) error {
-	db, err := Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	return db.Close()
-}
+// Migrations are the service's migration sets, the platform's first; the
+// service's main applies them with sqlstore.MigrateURL for `matching migrate`.
+var Migrations = []sqlstore.Migrations{eventbus.Migrations, matchingsql.Migrations}

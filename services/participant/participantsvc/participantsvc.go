@@ -37,7 +37,7 @@ var Policy = grpcapi.Policy
 // until the server and the outbox relay have stopped.
 func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
 	env = env.WithDefaults()
-	db, err := env.OpenDB(ctx, cfg.DatabaseURL, migrations...)
+	db, err := env.OpenDB(ctx, cfg.DatabaseURL, Migrations...)
 	if err != nil {
 		return err
 	}
@@ -54,26 +54,17 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	return platform.Serve(ctx, srv, lis, relay.Run, importer.Run)
 }
 
-// migrations are the service's migration sets, the platform's first.
-var migrations = []sqlstore.Migrations{eventbus.Migrations, participantsql.Migrations}
+// Migrations are the service's migration sets, the platform's first; the
+// service's main applies them with sqlstore.MigrateURL for `participant migrate`.
+var Migrations = []sqlstore.Migrations{eventbus.Migrations, participantsql.Migrations}
 
 // Open opens the service's database and applies its migrations.
 func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
-	db, err := sqlstore.Open(ctx, url, migrations...)
+	db, err := sqlstore.Open(ctx, url, Migrations...)
 	if err != nil {
 		return nil, fmt.Errorf("participant: %w", err)
 	}
 	return db, nil
-}
-
-// Migrate applies the service's migrations to the database at url and
-// closes it; `participant migrate` runs it once per release.
-func Migrate(ctx context.Context, url string) error {
-	db, err := Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	return db.Close()
 }
 
 // EnsureTenant creates tenant id (named displayName, or id when empty) in

@@ -5,7 +5,6 @@ package schedulingsvc
 
 import (
 	"context"
-	"fmt"
 	"net"
 
 	schedulingv1 "github.com/tandem-oss/tandem/gen/go/tandem/scheduling/v1"
@@ -29,7 +28,7 @@ var Policy = grpcapi.Policy
 // Run serves the scheduling service on lis until ctx is done. It blocks until
 // the server and the outbox relay have stopped.
 func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
-	db, err := env.OpenDB(ctx, cfg.DatabaseURL, migrations...)
+	db, err := env.OpenDB(ctx, cfg.DatabaseURL, Migrations...)
 	if err != nil {
 		return err
 	}
@@ -44,24 +43,6 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	return platform.Serve(ctx, srv, lis, relay.Run)
 }
 
-// migrations are the service's migration sets, the platform's first.
-var migrations = []sqlstore.Migrations{eventbus.Migrations, schedulingsql.Migrations}
-
-// Open opens the service's database and applies its migrations.
-func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
-	db, err := sqlstore.Open(ctx, url, migrations...)
-	if err != nil {
-		return nil, fmt.Errorf("scheduling: %w", err)
-	}
-	return db, nil
-}
-
-// Migrate applies the service's migrations to the database at url and
-// closes it; `scheduling migrate` runs it once per release.
-func Migrate(ctx context.Context, url string) error {
-	db, err := Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	return db.Close()
-}
+// Migrations are the service's migration sets, the platform's first; the
+// service's main applies them with sqlstore.MigrateURL for `scheduling migrate`.
+var Migrations = []sqlstore.Migrations{eventbus.Migrations, schedulingsql.Migrations}

@@ -126,7 +126,7 @@ func (s *Server) ListSkills(ctx context.Context, req *participantv1.ListSkillsRe
 	for _, sk := range skills {
 		resp.Skills = append(resp.Skills, pbconv.Skill(sk))
 	}
-	if len(skills) > 0 && len(skills) == pageSize(page) {
+	if len(skills) > 0 && len(skills) == page.Clamped().Size {
 		resp.NextPageToken = s.tokens.Encode(skills[len(skills)-1].ID, filter)
 	}
 	return resp, nil

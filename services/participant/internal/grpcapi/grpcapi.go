@@ -175,7 +175,7 @@ func (s *Server) ListPeople(ctx context.Context, req *participantv1.ListPeopleRe
 	for _, p := range people {
 		resp.People = append(resp.People, pbconv.Person(p))
 	}
-	if len(people) > 0 && len(people) == pageSize(page) {
+	if len(people) > 0 && len(people) == page.Clamped().Size {
 		resp.NextPageToken = s.tokens.Encode(people[len(people)-1].ID, filter)
 	}
 	return resp, nil
@@ -247,7 +247,7 @@ func (s *Server) ListPrograms(ctx context.Context, req *participantv1.ListProgra
 	for _, p := range programs {
 		resp.Programs = append(resp.Programs, pbconv.Program(p))
 	}
-	if len(programs) > 0 && len(programs) == pageSize(page) {
+	if len(programs) > 0 && len(programs) == page.Clamped().Size {
 		resp.NextPageToken = s.tokens.Encode(programs[len(programs)-1].ID, filter)
 	}
 	return resp, nil
@@ -341,7 +341,7 @@ func (s *Server) ListParticipants(ctx context.Context, req *participantv1.ListPa
 	for _, p := range list {
 		resp.Participants = append(resp.Participants, pbconv.Participant(p))
 	}
-	if len(list) > 0 && len(list) == pageSize(page) {
+	if len(list) > 0 && len(list) == page.Clamped().Size {
 		resp.NextPageToken = s.tokens.Encode(list[len(list)-1].ID, filter)
 	}
 	return resp, nil
@@ -364,12 +364,4 @@ func (s *Server) WithdrawParticipant(ctx context.Context, req *participantv1.Wit
 func filterKey(tenant string, filter proto.Message) string {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(filter)
 	return fmt.Sprintf("%s/%T/%x", tenant, filter, b)
-}
-
-// pageSize is the size the domain applies to page.
-func pageSize(p participant.Page) int {
-	if p.Size <= 0 {
-		return participant.DefaultPageSize
-	}
-	return min(p.Size, participant.MaxPageSize)
 }

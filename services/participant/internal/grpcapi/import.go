@@ -62,7 +62,7 @@ func (s *Server) ListImportRejections(ctx context.Context, req *participantv1.Li
 		}
 	}
 	page := participant.Page{Size: int(req.GetPageSize())}
-	list, err := s.importer.ListRejections(ctx, tenant, req.GetImportId(), after, pageSize(page))
+	list, err := s.importer.ListRejections(ctx, tenant, req.GetImportId(), after, page.Clamped().Size)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (s *Server) ListImportRejections(ctx context.Context, req *participantv1.Li
 	for _, r := range list {
 		resp.Rejections = append(resp.Rejections, pbconv.ImportRejection(r))
 	}
-	if len(list) > 0 && len(list) == pageSize(page) {
+	if len(list) > 0 && len(list) == page.Clamped().Size {
 		last := list[len(list)-1]
 		resp.NextPageToken = s.tokens.Encode(fmt.Sprintf("%d.%d", last.Row, last.Seq), filter)
 	}

@@ -180,7 +180,7 @@ func (s *Service) UpdateSkill(ctx context.Context, tenant, id string, change fun
 
 // ListSkills returns one page of the catalogue ordered by id.
 func (s *Service) ListSkills(ctx context.Context, tenant string, f SkillFilter, page Page) ([]Skill, error) {
-	return s.store.ListSkills(ctx, tenant, f, clampPage(page))
+	return s.store.ListSkills(ctx, tenant, f, page.Clamped())
 }
 
 // ExportPerson returns everything held about a person. The access is

@@ -150,7 +150,7 @@ func (s *Service) UpdatePerson(ctx context.Context, tenant, id string, change fu
 
 // ListPeople returns one page of people ordered by id.
 func (s *Service) ListPeople(ctx context.Context, tenant string, f PersonFilter, page Page) ([]Person, error) {
-	return s.store.ListPeople(ctx, tenant, f, clampPage(page))
+	return s.store.ListPeople(ctx, tenant, f, page.Clamped())
 }
 
 // CreateProgram defines a program in state draft.
@@ -196,7 +196,7 @@ func (s *Service) UpdateProgram(ctx context.Context, tenant, id string, change f
 
 // ListPrograms returns one page of programs ordered by id.
 func (s *Service) ListPrograms(ctx context.Context, tenant string, f ProgramFilter, page Page) ([]Program, error) {
-	return s.store.ListPrograms(ctx, tenant, f, clampPage(page))
+	return s.store.ListPrograms(ctx, tenant, f, page.Clamped())
 }
 
 // TransitionProgram moves a program to state to; an illegal move is
@@ -319,10 +319,12 @@ func (s *Service) ListParticipants(ctx context.Context, tenant string, f Partici
 	if _, err := s.store.GetProgram(ctx, tenant, f.ProgramID); err != nil {
 		return nil, err
 	}
-	return s.store.ListParticipants(ctx, tenant, f, clampPage(page))
+	return s.store.ListParticipants(ctx, tenant, f, page.Clamped())
 }
 
-func clampPage(p Page) Page {
+// Clamped returns p with its size defaulted and capped, as listings apply
+// it; a listing that returns a full clamped page may have more.
+func (p Page) Clamped() Page {
 	if p.Size <= 0 {
 		p.Size = DefaultPageSize
 	}

@@ -142,14 +142,7 @@ func (s *Store) UpdateSkill(ctx context.Context, tenant, id string, fn func(*par
 
 // ListSkills returns one page of skills ordered by id.
 func (s *Store) ListSkills(ctx context.Context, tenant string, f participant.SkillFilter, page participant.Page) ([]participant.Skill, error) {
-	q := `SELECT ` + skillColumns + ` FROM skills WHERE tenant_id = $1 AND id > $2`
-	args := []any{tenant, page.After}
-	if f.Category != "" {
-		args = append(args, f.Category)
-		q += fmt.Sprintf(" AND category = $%d", len(args))
-	}
-	args = append(args, page.Size)
-	q += fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args))
+	q, args := paged(`SELECT `+skillColumns+` FROM skills`, tenant, page, where{"category = $%d", f.Category})
 	return queryAll(ctx, s.db, q, args, scanSkill)
 }
 

@@ -196,14 +196,7 @@ func (s *Store) UpdatePerson(ctx context.Context, tenant, id string, fn func(*pa
 
 // ListPeople returns one page of people ordered by id.
 func (s *Store) ListPeople(ctx context.Context, tenant string, f participant.PersonFilter, page participant.Page) ([]participant.Person, error) {
-	q := `SELECT ` + personColumns + ` FROM people WHERE tenant_id = $1 AND id > $2`
-	args := []any{tenant, page.After}
-	if f.Department != "" {
-		args = append(args, f.Department)
-		q += fmt.Sprintf(" AND department = $%d", len(args))
-	}
-	args = append(args, page.Size)
-	q += fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args))
+	q, args := paged(`SELECT `+personColumns+` FROM people`, tenant, page, where{"department = $%d", f.Department})
 	return queryAll(ctx, s.db, q, args, scanPerson)
 }
 
@@ -289,14 +282,7 @@ func (s *Store) UpdateProgram(ctx context.Context, tenant, id, reason string, fn
 
 // ListPrograms returns one page of programs ordered by id.
 func (s *Store) ListPrograms(ctx context.Context, tenant string, f participant.ProgramFilter, page participant.Page) ([]participant.Program, error) {
-	q := `SELECT ` + programColumns + ` FROM programs WHERE tenant_id = $1 AND id > $2`
-	args := []any{tenant, page.After}
-	if f.State != "" {
-		args = append(args, string(f.State))
-		q += fmt.Sprintf(" AND state = $%d", len(args))
-	}
-	args = append(args, page.Size)
-	q += fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args))
+	q, args := paged(`SELECT `+programColumns+` FROM programs`, tenant, page, where{"state = $%d", string(f.State)})
 	return queryAll(ctx, s.db, q, args, scanProgram)
 }
 
@@ -387,22 +373,11 @@ func (s *Store) UpdateParticipant(ctx context.Context, tenant, id, reason string
 
 // ListParticipants returns one page of a program's participants ordered by id.
 func (s *Store) ListParticipants(ctx context.Context, tenant string, f participant.ParticipantFilter, page participant.Page) ([]participant.Participant, error) {
-	q := `SELECT ` + participantColumns + ` FROM participants WHERE tenant_id = $1 AND program_id = $2 AND id > $3`
-	args := []any{tenant, f.ProgramID, page.After}
-	if f.Department != "" {
-		args = append(args, f.Department)
-		q += fmt.Sprintf(" AND person_id IN (SELECT id FROM people WHERE tenant_id = $1 AND department = $%d)", len(args))
-	}
-	if f.Role != "" {
-		args = append(args, string(f.Role))
-		q += fmt.Sprintf(" AND role = $%d", len(args))
-	}
-	if f.State != "" {
-		args = append(args, string(f.State))
-		q += fmt.Sprintf(" AND state = $%d", len(args))
-	}
-	args = append(args, page.Size)
-	q += fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args))
+	q, args := paged(`SELECT `+participantColumns+` FROM participants`, tenant, page,
+		where{"program_id = $%d", f.ProgramID},
+		where{"role = $%d", string(f.Role)},
+		where{"state = $%d", string(f.State)},
+		where{"person_id IN (SELECT id FROM people WHERE tenant_id = $1 AND department = $%d)", f.Department})
 	return queryAll(ctx, s.db, q, args, scanParticipant)
 }
 
@@ -422,6 +397,28 @@ func scanParticipant(row scanner) (participant.Participant, error) {
 }
 
 // ---- helpers
+
+// where is one optional condition of a listing: cond holds %d where its
+// placeholder number goes; an empty value leaves the condition out.
+type where struct {
+	cond  string
+	value string
+}
+
+// paged completes a listing query of one tenant's rows: the conditions,
+// keyset paging after page.After, ordered by id, at most page.Size rows.
+func paged(selectFrom, tenant string, page participant.Page, conds ...where) (string, []any) {
+	q := selectFrom + ` WHERE tenant_id = $1 AND id > $2`
+	args := []any{tenant, page.After}
+	for _, c := range conds {
+		if c.value != "" {
+			args = append(args, c.value)
+			q += " AND " + fmt.Sprintf(c.cond, len(args))
+		}
+	}
+	args = append(args, page.Size)
+	return q + fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args)), args
+}
 
 type scanner interface{ Scan(dest ...any) error }
 
