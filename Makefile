@@ -30,7 +30,7 @@ SERVICES     := gateway participant matching scheduling evaluation
 IMAGE_REPO   ?= ghcr.io/tandem-oss/tandem
 IMAGE_TAG    ?= dev
 
-.PHONY: run test tools gen check-gen lint vet fmt build ci clean chart-check images-check images images-ko
+.PHONY: run test tools gen check-gen lint vet fmt build ci clean chart-check images-check images images-ko bench-matching
 
 ## run: start Tandem (all services, embedded NATS and SQLite) on 127.0.0.1
 run:
@@ -73,6 +73,17 @@ images:
 ## registry access, no Docker engine): IMAGE_REPO=… IMAGE_TAG=… make images-ko
 images-ko: $(TOOLS)/ko
 	KO_DOCKER_REPO=$(IMAGE_REPO) ko build -B --tags $(IMAGE_TAG) $(addprefix ./services/,$(SERVICES)) ./cmd/tandem
+
+## bench-matching: the matching solver against scipy's linear_sum_assignment
+## on the same seeded matrices (uniform and scored), 10,000 mentees × 5,000
+## mentors of capacity 2 and 1,000 × 1,000 of capacity 1; needs Debian's
+## python3-scipy for /usr/bin/python3 (docs/benchmarks.md has the figures)
+bench-matching:
+	@/usr/bin/python3 -c 'import scipy' 2>/dev/null || { echo "sudo apt-get install python3-scipy"; exit 1; }
+	mkdir -p bin
+	go build -o bin/tandem ./cmd/tandem
+	bin/tandem bench assign --kind all --mentees 10000 --mentors 5000 --capacity 2
+	bin/tandem bench assign --kind all --mentees 1000 --mentors 1000 --capacity 1
 
 $(TOOLS)/buf:
 	GOBIN=$(TOOLS) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)

@@ -9,6 +9,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newTokenCmd(), newTenantCmd())
+	root.AddCommand(newDevCmd(), newTokenCmd(), newTenantCmd(), newBenchCmd())
 	return root
 }

@@ -177,7 +177,7 @@ takes (dict "root" "name").
 - name: TANDEM_REDIS_PREFIX
   value: {{ $v.redis.prefix | quote }}
 {{- end }}
-{{- if eq .name "participant" }}
+{{- if has .name (list "participant" "matching") }}
 - name: TANDEM_PAGE_TOKEN_KEY
   valueFrom:
     secretKeyRef:

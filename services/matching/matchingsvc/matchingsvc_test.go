@@ -44,11 +44,14 @@ func TestScoringConfigAPI(t *testing.T) {
 		defaults := &matchingv1.ScoringConfig{
 			ProgramId: "prog-1",
 			Weights: &matchingv1.Weights{
-				CompetencyCoverage: 35, SeniorityGap: 15, CrossDepartment: 10, TimeZoneOverlap: 15,
-				SharedLanguage: 10, FormatFit: 5, StyleComplement: 5, Preference: 5,
+				CompetencyCoverage: 30, SeniorityGap: 15, CrossDepartment: 10, TimeZoneOverlap: 15,
+				SharedLanguage: 10, FormatFit: 5, StyleComplement: 5, Motivation: 5, Preference: 5,
 			},
 			ReportingChainDepth:   2,
 			RequireSharedLanguage: true,
+			Acceptance:            matchingv1.Acceptance_ACCEPTANCE_BOTH,
+			MaxPendingRequests:    3,
+			RequestTtlHours:       168,
 		}
 		ignoreUpdateTime := protocmp.IgnoreFields(&matchingv1.ScoringConfig{}, "update_time")
 
@@ -85,6 +88,26 @@ func TestScoringConfigAPI(t *testing.T) {
 			require.Empty(t, cmp.Diff(&eventsv1.ScoringConfigUpdated{Config: v1}, &payload, protocmp.Transform()))
 		})
 
+		t.Run("unset policies take their defaults", func(t *testing.T) {
+			change := proto.CloneOf(v1)
+			change.Acceptance, change.MaxPendingRequests, change.RequestTtlHours = 0, 0, 0
+			change.Weights.Motivation = 0
+			got, err := client.UpdateScoringConfig(manager, &matchingv1.UpdateScoringConfigRequest{Config: change})
+			require.NoError(t, err)
+			require.Equal(t, matchingv1.Acceptance_ACCEPTANCE_BOTH, got.GetAcceptance())
+			require.EqualValues(t, 3, got.GetMaxPendingRequests())
+			require.EqualValues(t, 168, got.GetRequestTtlHours())
+			require.Zero(t, got.GetWeights().GetMotivation())
+			change = proto.CloneOf(got)
+			change.Acceptance, change.MaxPendingRequests, change.RequestTtlHours = matchingv1.Acceptance_ACCEPTANCE_MENTEE, 7, 24
+			v1, err = client.UpdateScoringConfig(manager, &matchingv1.UpdateScoringConfigRequest{Config: change})
+			require.NoError(t, err)
+			require.Equal(t, matchingv1.Acceptance_ACCEPTANCE_MENTEE, v1.GetAcceptance())
+			require.EqualValues(t, 7, v1.GetMaxPendingRequests())
+			require.EqualValues(t, 24, v1.GetRequestTtlHours())
+			require.EqualValues(t, 3, v1.GetVersion())
+		})
+
 		t.Run("stale version is aborted", func(t *testing.T) {
 			stale := proto.CloneOf(defaults) // still version 0
 			_, err := client.UpdateScoringConfig(manager, &matchingv1.UpdateScoringConfigRequest{Config: stale})
@@ -105,6 +128,10 @@ func TestScoringConfigAPI(t *testing.T) {
 				{"negative weight", func(c *matchingv1.ScoringConfig) { c.Weights.CompetencyCoverage = -1 }, "config.weights.competency_coverage"},
 				{"chain depth", func(c *matchingv1.ScoringConfig) { c.ReportingChainDepth = 11 }, "config.reporting_chain_depth"},
 				{"no program", func(c *matchingv1.ScoringConfig) { c.ProgramId = "" }, "config.program_id"},
+				{"motivation weight", func(c *matchingv1.ScoringConfig) { c.Weights.Motivation = 100.5 }, "config.weights.motivation"},
+				{"undefined acceptance", func(c *matchingv1.ScoringConfig) { c.Acceptance = 9 }, "config.acceptance"},
+				{"pending requests", func(c *matchingv1.ScoringConfig) { c.MaxPendingRequests = 21 }, "config.max_pending_requests"},
+				{"request ttl", func(c *matchingv1.ScoringConfig) { c.RequestTtlHours = 2161 }, "config.request_ttl_hours"},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -131,10 +158,10 @@ func TestScoringConfigAPI(t *testing.T) {
 
 			got, err := client.GetScoringConfig(h.As(t, acme, auth.RoleService), &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
 			require.NoError(t, err)
-			require.Equal(t, int64(1), got.GetVersion())
+			require.Equal(t, int64(3), got.GetVersion())
 			got, err = client.UpdateScoringConfig(h.As(t, acme, auth.RoleTenantAdmin), &matchingv1.UpdateScoringConfigRequest{Config: c})
 			require.NoError(t, err)
-			require.Equal(t, int64(2), got.GetVersion())
+			require.Equal(t, int64(4), got.GetVersion())
 		})
 
 		t.Run("another tenant sees nothing of the first", func(t *testing.T) {

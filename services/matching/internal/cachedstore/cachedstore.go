@@ -18,8 +18,10 @@ import (
 // staleness should an invalidation be lost (e.g. Redis down at that moment).
 const TTL = time.Minute
 
-// Store is a matching.Store with a cache in front.
+// Store is a matching.Store with a cache in front of the scoring
+// configurations; every other method is the next store's.
 type Store struct {
+	matching.Store
 	next   matching.Store
 	cache  cache.Cache
 	logger *slog.Logger
@@ -29,7 +31,7 @@ var _ matching.Store = (*Store)(nil)
 
 // New returns next behind c.
 func New(next matching.Store, c cache.Cache, logger *slog.Logger) *Store {
-	return &Store{next: next, cache: c, logger: logger}
+	return &Store{Store: next, next: next, cache: c, logger: logger}
 }
 
 func key(tenant, programID string) string {

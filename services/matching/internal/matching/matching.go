@@ -1,7 +1,9 @@
-// Package matching is the domain of the matching service. This first version
-// holds the versioned scoring configuration of each program; scoring, match
-// runs and the match lifecycle build on it. It imports no transport or
-// storage; adapters implement Store.
+// Package matching is the domain of the matching service: the versioned
+// scoring configuration of each program, the projection of people,
+// programs and participants it matches from, match runs, the match
+// lifecycle and self-matching requests. It imports no transport or
+// storage; adapters implement Store. Scoring and assignment are the pure
+// engine package's.
 package matching
 
 import (
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tandem-oss/tandem/pkg/apperr"
+	"github.com/tandem-oss/tandem/services/matching/engine"
 )
 
 // Bounds of a scoring configuration's numbers.
@@ -20,6 +23,29 @@ const (
 	MaxWeight              = 100
 	MaxPairScore           = 100
 	MaxReportingChainDepth = 10
+	MaxPendingRequestsCap  = 20
+	MaxRequestTTLHours     = 2160
+)
+
+// Defaults of the match policies of a configuration.
+const (
+	DefaultMaxPendingRequests = 3
+	DefaultRequestTTLHours    = 168
+)
+
+// Acceptance says whose acceptance turns a proposed match into an
+// accepted one.
+type Acceptance string
+
+// Acceptance rules.
+const (
+	// AcceptanceBoth: the mentor and the mentee must both accept.
+	AcceptanceBoth Acceptance = "both"
+	// AcceptanceMentee: the mentee's acceptance suffices.
+	AcceptanceMentee Acceptance = "mentee"
+	// AcceptanceAutomatic: publishing a run and manual pairing create
+	// accepted matches.
+	AcceptanceAutomatic Acceptance = "automatic"
 )
 
 // Weights are the relative importance of the scoring factors, each from 0
@@ -34,6 +60,22 @@ type Weights struct {
 	FormatFit          float64
 	StyleComplement    float64
 	Preference         float64
+	Motivation         float64
+}
+
+// Engine returns the weights as the scoring engine takes them.
+func (w Weights) Engine() engine.Weights {
+	return engine.Weights{
+		CompetencyCoverage: w.CompetencyCoverage,
+		SeniorityGap:       w.SeniorityGap,
+		CrossDepartment:    w.CrossDepartment,
+		TimeZoneOverlap:    w.TimeZoneOverlap,
+		SharedLanguage:     w.SharedLanguage,
+		FormatFit:          w.FormatFit,
+		StyleComplement:    w.StyleComplement,
+		Motivation:         w.Motivation,
+		Preference:         w.Preference,
+	}
 }
 
 // factors lists the weights with the names of their request fields.
@@ -53,6 +95,7 @@ func (w Weights) factors() []struct {
 		{"format_fit", w.FormatFit},
 		{"style_complement", w.StyleComplement},
 		{"preference", w.Preference},
+		{"motivation", w.Motivation},
 	}
 }
 
@@ -71,43 +114,79 @@ type ScoringConfig struct {
 	MinPairScore float64
 	// UpdateTime is when this version was stored; zero for the defaults.
 	UpdateTime time.Time
+	// Acceptance is whose acceptance a proposed match needs.
+	Acceptance Acceptance
+	// MaxPendingRequests bounds the pending match requests of one
+	// requester (1 to MaxPendingRequestsCap).
+	MaxPendingRequests int
+	// RequestTTLHours is how long a match request stays pending (1 to
+	// MaxRequestTTLHours).
+	RequestTTLHours int
+}
+
+// WithDefaults returns c with its unset match policies (zero values, as
+// an update that leaves them out sends them) set to their defaults.
+func (c ScoringConfig) WithDefaults() ScoringConfig {
+	if c.Acceptance == "" {
+		c.Acceptance = AcceptanceBoth
+	}
+	if c.MaxPendingRequests == 0 {
+		c.MaxPendingRequests = DefaultMaxPendingRequests
+	}
+	if c.RequestTTLHours == 0 {
+		c.RequestTTLHours = DefaultRequestTTLHours
+	}
+	return c
+}
+
+// RequestTTL is how long a match request stays pending.
+func (c ScoringConfig) RequestTTL() time.Duration {
+	return time.Duration(c.RequestTTLHours) * time.Hour
 }
 
 // DefaultScoringConfig is the configuration of a program that has none
 // stored: competency coverage dominates, as the point of a reverse-mentoring
-// pair is what the mentor can teach; the soft factors break ties.
+// pair is what the mentor can teach; the soft factors break ties. Both
+// sides accept a proposal; three requests may be pending for a week.
 func DefaultScoringConfig(programID string) ScoringConfig {
 	return ScoringConfig{
 		ProgramID: programID,
 		Weights: Weights{
-			CompetencyCoverage: 35,
+			CompetencyCoverage: 30,
 			SeniorityGap:       15,
 			CrossDepartment:    10,
 			TimeZoneOverlap:    15,
 			SharedLanguage:     10,
 			FormatFit:          5,
 			StyleComplement:    5,
+			Motivation:         5,
 			Preference:         5,
 		},
 		ReportingChainDepth:   2,
 		RequireSharedLanguage: true,
-	}
+	}.WithDefaults()
 }
 
 // Validate checks what every stored configuration must satisfy. Field paths
 // are those of an UpdateScoringConfig request ("config.…").
 func (c ScoringConfig) Validate() error {
+	return c.validate("config")
+}
+
+// validate checks c, naming fields under prefix (e.g. "config_override").
+func (c ScoringConfig) validate(prefix string) error {
 	var vs apperr.Violations
+	field := func(name string) string { return prefix + "." + name }
 	if strings.TrimSpace(c.ProgramID) == "" {
-		vs.Add("config.program_id", "must not be empty")
+		vs.Add(field("program_id"), "must not be empty")
 	}
 	if c.Version < 0 {
-		vs.Add("config.version", "must not be negative")
+		vs.Add(field("version"), "must not be negative")
 	}
 	positive := false
 	for _, f := range c.Weights.factors() {
 		if math.IsNaN(f.value) || f.value < 0 || f.value > MaxWeight {
-			vs.Add("config.weights."+f.field, fmt.Sprintf("must be between 0 and %d", MaxWeight))
+			vs.Add(field("weights."+f.field), fmt.Sprintf("must be between 0 and %d", MaxWeight))
 			continue
 		}
 		if f.value > 0 {
@@ -115,41 +194,26 @@ func (c ScoringConfig) Validate() error {
 		}
 	}
 	if !positive {
-		vs.Add("config.weights", "at least one weight must be above 0")
+		vs.Add(field("weights"), "at least one weight must be above 0")
 	}
 	if c.ReportingChainDepth < 0 || c.ReportingChainDepth > MaxReportingChainDepth {
-		vs.Add("config.reporting_chain_depth", fmt.Sprintf("must be between 0 and %d", MaxReportingChainDepth))
+		vs.Add(field("reporting_chain_depth"), fmt.Sprintf("must be between 0 and %d", MaxReportingChainDepth))
 	}
 	if math.IsNaN(c.MinPairScore) || c.MinPairScore < 0 || c.MinPairScore > MaxPairScore {
-		vs.Add("config.min_pair_score", fmt.Sprintf("must be between 0 and %d", MaxPairScore))
+		vs.Add(field("min_pair_score"), fmt.Sprintf("must be between 0 and %d", MaxPairScore))
+	}
+	switch c.Acceptance {
+	case AcceptanceBoth, AcceptanceMentee, AcceptanceAutomatic:
+	default:
+		vs.Add(field("acceptance"), "must be BOTH, MENTEE or AUTOMATIC")
+	}
+	if c.MaxPendingRequests < 1 || c.MaxPendingRequests > MaxPendingRequestsCap {
+		vs.Add(field("max_pending_requests"), fmt.Sprintf("must be between 1 and %d", MaxPendingRequestsCap))
+	}
+	if c.RequestTTLHours < 1 || c.RequestTTLHours > MaxRequestTTLHours {
+		vs.Add(field("request_ttl_hours"), fmt.Sprintf("must be between 1 and %d (90 days)", MaxRequestTTLHours))
 	}
 	return vs.Err()
-}
-
-// Store keeps the matching service's data, scoped by tenant. Every change
-// writes its domain event in the same transaction.
-type Store interface {
-	// ScoringConfig returns the newest stored version of the program's
-	// configuration, or an error wrapping apperr.ErrNotFound when none was
-	// stored.
-	ScoringConfig(ctx context.Context, tenant, programID string) (ScoringConfig, error)
-	// AddScoringConfig stores c as the program's newest version and writes
-	// a scoring_config.updated event. It fails with an error wrapping
-	// apperr.ErrAborted unless the newest stored version is c.Version-1 (0
-	// when none is stored), also when a concurrent update won the race.
-	AddScoringConfig(ctx context.Context, tenant string, c ScoringConfig) error
-}
-
-// Service carries out the matching service's use cases. Callers pass the
-// tenant of the verified caller; every lookup is scoped to it.
-type Service struct {
-	store Store
-	now   func() time.Time
-}
-
-// NewService returns a Service over store.
-func NewService(store Store) *Service {
-	return &Service{store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
 }
 
 // ScoringConfig returns the program's current configuration, or the
@@ -170,6 +234,7 @@ func (s *Service) ScoringConfig(ctx context.Context, tenant, programID string) (
 // defaults); when another update came first the call fails with
 // apperr.ErrAborted and the caller should read again.
 func (s *Service) UpdateScoringConfig(ctx context.Context, tenant string, c ScoringConfig) (ScoringConfig, error) {
+	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return ScoringConfig{}, err
 	}

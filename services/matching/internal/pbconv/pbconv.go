@@ -26,11 +26,15 @@ func ScoringConfig(c matching.ScoringConfig) *matchingv1.ScoringConfig {
 			FormatFit:          w.FormatFit,
 			StyleComplement:    w.StyleComplement,
 			Preference:         w.Preference,
+			Motivation:         w.Motivation,
 		},
 		ReportingChainDepth:   int32(c.ReportingChainDepth),
 		RequireSharedLanguage: c.RequireSharedLanguage,
 		MinPairScore:          c.MinPairScore,
 		UpdateTime:            ts(c.UpdateTime),
+		Acceptance:            acceptanceToPB[c.Acceptance],
+		MaxPendingRequests:    int32(c.MaxPendingRequests),
+		RequestTtlHours:       int32(c.RequestTTLHours),
 	}
 }
 
@@ -50,13 +54,32 @@ func ScoringConfigFromPB(c *matchingv1.ScoringConfig) matching.ScoringConfig {
 			FormatFit:          w.GetFormatFit(),
 			StyleComplement:    w.GetStyleComplement(),
 			Preference:         w.GetPreference(),
+			Motivation:         w.GetMotivation(),
 		},
 		ReportingChainDepth:   int(c.GetReportingChainDepth()),
 		RequireSharedLanguage: c.GetRequireSharedLanguage(),
 		MinPairScore:          c.GetMinPairScore(),
 		UpdateTime:            fromTS(c.GetUpdateTime()),
+		Acceptance:            acceptanceFromPB[c.GetAcceptance()],
+		MaxPendingRequests:    int(c.GetMaxPendingRequests()),
+		RequestTTLHours:       int(c.GetRequestTtlHours()),
 	}
 }
+
+// acceptanceToPB and acceptanceFromPB map the acceptance rule; UNSPECIFIED
+// reads as empty, which the domain defaults to BOTH.
+var (
+	acceptanceToPB = map[matching.Acceptance]matchingv1.Acceptance{
+		matching.AcceptanceBoth:      matchingv1.Acceptance_ACCEPTANCE_BOTH,
+		matching.AcceptanceMentee:    matchingv1.Acceptance_ACCEPTANCE_MENTEE,
+		matching.AcceptanceAutomatic: matchingv1.Acceptance_ACCEPTANCE_AUTOMATIC,
+	}
+	acceptanceFromPB = map[matchingv1.Acceptance]matching.Acceptance{
+		matchingv1.Acceptance_ACCEPTANCE_BOTH:      matching.AcceptanceBoth,
+		matchingv1.Acceptance_ACCEPTANCE_MENTEE:    matching.AcceptanceMentee,
+		matchingv1.Acceptance_ACCEPTANCE_AUTOMATIC: matching.AcceptanceAutomatic,
+	}
+)
 
 func ts(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {

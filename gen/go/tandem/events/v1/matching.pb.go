@@ -67,13 +67,682 @@ func (x *ScoringConfigUpdated) GetConfig() *v1.ScoringConfig {
 	return nil
 }
 
+// MatchRunCreated: ce-type tandem.match_run.created, when a run is started
+// (state RUNNING).
+type MatchRunCreated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           *v1.MatchRun           `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRunCreated) Reset() {
+	*x = MatchRunCreated{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRunCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRunCreated) ProtoMessage() {}
+
+func (x *MatchRunCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRunCreated.ProtoReflect.Descriptor instead.
+func (*MatchRunCreated) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *MatchRunCreated) GetRun() *v1.MatchRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+// MatchRunSucceeded: ce-type tandem.match_run.succeeded, when a run's pairs
+// and metrics are stored.
+type MatchRunSucceeded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           *v1.MatchRun           `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRunSucceeded) Reset() {
+	*x = MatchRunSucceeded{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRunSucceeded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRunSucceeded) ProtoMessage() {}
+
+func (x *MatchRunSucceeded) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRunSucceeded.ProtoReflect.Descriptor instead.
+func (*MatchRunSucceeded) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *MatchRunSucceeded) GetRun() *v1.MatchRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+// MatchRunFailed: ce-type tandem.match_run.failed; run.error says why.
+type MatchRunFailed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           *v1.MatchRun           `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRunFailed) Reset() {
+	*x = MatchRunFailed{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRunFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRunFailed) ProtoMessage() {}
+
+func (x *MatchRunFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRunFailed.ProtoReflect.Descriptor instead.
+func (*MatchRunFailed) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *MatchRunFailed) GetRun() *v1.MatchRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+// MatchRunPublished: ce-type tandem.match_run.published, in the transaction
+// that created the run's matches (each with its own match event).
+type MatchRunPublished struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           *v1.MatchRun           `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRunPublished) Reset() {
+	*x = MatchRunPublished{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRunPublished) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRunPublished) ProtoMessage() {}
+
+func (x *MatchRunPublished) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRunPublished.ProtoReflect.Descriptor instead.
+func (*MatchRunPublished) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *MatchRunPublished) GetRun() *v1.MatchRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+// MatchProposed: ce-type tandem.match.proposed, when a match is created
+// PROPOSED (published run or manual pair).
+type MatchProposed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Match         *v1.Match              `protobuf:"bytes,1,opt,name=match,proto3" json:"match,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchProposed) Reset() {
+	*x = MatchProposed{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchProposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchProposed) ProtoMessage() {}
+
+func (x *MatchProposed) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchProposed.ProtoReflect.Descriptor instead.
+func (*MatchProposed) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *MatchProposed) GetMatch() *v1.Match {
+	if x != nil {
+		return x.Match
+	}
+	return nil
+}
+
+// MatchAccepted: ce-type tandem.match.accepted, when a match becomes
+// ACCEPTED, and when one is created ACCEPTED (automatic acceptance, an
+// approved request): such a match has no match.proposed event.
+type MatchAccepted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Match         *v1.Match              `protobuf:"bytes,1,opt,name=match,proto3" json:"match,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchAccepted) Reset() {
+	*x = MatchAccepted{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchAccepted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchAccepted) ProtoMessage() {}
+
+func (x *MatchAccepted) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchAccepted.ProtoReflect.Descriptor instead.
+func (*MatchAccepted) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *MatchAccepted) GetMatch() *v1.Match {
+	if x != nil {
+		return x.Match
+	}
+	return nil
+}
+
+// MatchDeclined: ce-type tandem.match.declined. Both participants return
+// to the pool; the pair is never proposed again in the program.
+type MatchDeclined struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Match         *v1.Match              `protobuf:"bytes,1,opt,name=match,proto3" json:"match,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchDeclined) Reset() {
+	*x = MatchDeclined{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchDeclined) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchDeclined) ProtoMessage() {}
+
+func (x *MatchDeclined) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchDeclined.ProtoReflect.Descriptor instead.
+func (*MatchDeclined) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *MatchDeclined) GetMatch() *v1.Match {
+	if x != nil {
+		return x.Match
+	}
+	return nil
+}
+
+// MatchActivated: ce-type tandem.match.activated, when the mentoring
+// starts: scheduling and evaluation begin their work for the pair.
+type MatchActivated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Match         *v1.Match              `protobuf:"bytes,1,opt,name=match,proto3" json:"match,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchActivated) Reset() {
+	*x = MatchActivated{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchActivated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchActivated) ProtoMessage() {}
+
+func (x *MatchActivated) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchActivated.ProtoReflect.Descriptor instead.
+func (*MatchActivated) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MatchActivated) GetMatch() *v1.Match {
+	if x != nil {
+		return x.Match
+	}
+	return nil
+}
+
+// MatchEnded: ce-type tandem.match.ended; match.end_reason says why.
+type MatchEnded struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Match         *v1.Match              `protobuf:"bytes,1,opt,name=match,proto3" json:"match,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchEnded) Reset() {
+	*x = MatchEnded{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchEnded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchEnded) ProtoMessage() {}
+
+func (x *MatchEnded) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchEnded.ProtoReflect.Descriptor instead.
+func (*MatchEnded) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MatchEnded) GetMatch() *v1.Match {
+	if x != nil {
+		return x.Match
+	}
+	return nil
+}
+
+// MatchRequestCreated: ce-type tandem.match_request.created.
+type MatchRequestCreated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *v1.MatchRequest       `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRequestCreated) Reset() {
+	*x = MatchRequestCreated{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRequestCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRequestCreated) ProtoMessage() {}
+
+func (x *MatchRequestCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRequestCreated.ProtoReflect.Descriptor instead.
+func (*MatchRequestCreated) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *MatchRequestCreated) GetRequest() *v1.MatchRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// MatchRequestApproved: ce-type tandem.match_request.approved; the match it
+// created has its own tandem.match.accepted event.
+type MatchRequestApproved struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *v1.MatchRequest       `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRequestApproved) Reset() {
+	*x = MatchRequestApproved{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRequestApproved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRequestApproved) ProtoMessage() {}
+
+func (x *MatchRequestApproved) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRequestApproved.ProtoReflect.Descriptor instead.
+func (*MatchRequestApproved) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MatchRequestApproved) GetRequest() *v1.MatchRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// MatchRequestRejected: ce-type tandem.match_request.rejected.
+type MatchRequestRejected struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *v1.MatchRequest       `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRequestRejected) Reset() {
+	*x = MatchRequestRejected{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRequestRejected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRequestRejected) ProtoMessage() {}
+
+func (x *MatchRequestRejected) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRequestRejected.ProtoReflect.Descriptor instead.
+func (*MatchRequestRejected) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *MatchRequestRejected) GetRequest() *v1.MatchRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// MatchRequestCancelled: ce-type tandem.match_request.cancelled.
+type MatchRequestCancelled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *v1.MatchRequest       `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRequestCancelled) Reset() {
+	*x = MatchRequestCancelled{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRequestCancelled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRequestCancelled) ProtoMessage() {}
+
+func (x *MatchRequestCancelled) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRequestCancelled.ProtoReflect.Descriptor instead.
+func (*MatchRequestCancelled) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MatchRequestCancelled) GetRequest() *v1.MatchRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// MatchRequestExpired: ce-type tandem.match_request.expired, written by the
+// sweeper once a PENDING request is past its expire_time.
+type MatchRequestExpired struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *v1.MatchRequest       `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRequestExpired) Reset() {
+	*x = MatchRequestExpired{}
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRequestExpired) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRequestExpired) ProtoMessage() {}
+
+func (x *MatchRequestExpired) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_matching_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRequestExpired.ProtoReflect.Descriptor instead.
+func (*MatchRequestExpired) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_matching_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *MatchRequestExpired) GetRequest() *v1.MatchRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
 var File_tandem_events_v1_matching_proto protoreflect.FileDescriptor
 
 const file_tandem_events_v1_matching_proto_rawDesc = "" +
 	"\n" +
 	"\x1ftandem/events/v1/matching.proto\x12\x10tandem.events.v1\x1a!tandem/matching/v1/matching.proto\"Q\n" +
 	"\x14ScoringConfigUpdated\x129\n" +
-	"\x06config\x18\x01 \x01(\v2!.tandem.matching.v1.ScoringConfigR\x06configB?Z=github.com/tandem-oss/tandem/gen/go/tandem/events/v1;eventsv1b\x06proto3"
+	"\x06config\x18\x01 \x01(\v2!.tandem.matching.v1.ScoringConfigR\x06config\"A\n" +
+	"\x0fMatchRunCreated\x12.\n" +
+	"\x03run\x18\x01 \x01(\v2\x1c.tandem.matching.v1.MatchRunR\x03run\"C\n" +
+	"\x11MatchRunSucceeded\x12.\n" +
+	"\x03run\x18\x01 \x01(\v2\x1c.tandem.matching.v1.MatchRunR\x03run\"@\n" +
+	"\x0eMatchRunFailed\x12.\n" +
+	"\x03run\x18\x01 \x01(\v2\x1c.tandem.matching.v1.MatchRunR\x03run\"C\n" +
+	"\x11MatchRunPublished\x12.\n" +
+	"\x03run\x18\x01 \x01(\v2\x1c.tandem.matching.v1.MatchRunR\x03run\"@\n" +
+	"\rMatchProposed\x12/\n" +
+	"\x05match\x18\x01 \x01(\v2\x19.tandem.matching.v1.MatchR\x05match\"@\n" +
+	"\rMatchAccepted\x12/\n" +
+	"\x05match\x18\x01 \x01(\v2\x19.tandem.matching.v1.MatchR\x05match\"@\n" +
+	"\rMatchDeclined\x12/\n" +
+	"\x05match\x18\x01 \x01(\v2\x19.tandem.matching.v1.MatchR\x05match\"A\n" +
+	"\x0eMatchActivated\x12/\n" +
+	"\x05match\x18\x01 \x01(\v2\x19.tandem.matching.v1.MatchR\x05match\"=\n" +
+	"\n" +
+	"MatchEnded\x12/\n" +
+	"\x05match\x18\x01 \x01(\v2\x19.tandem.matching.v1.MatchR\x05match\"Q\n" +
+	"\x13MatchRequestCreated\x12:\n" +
+	"\arequest\x18\x01 \x01(\v2 .tandem.matching.v1.MatchRequestR\arequest\"R\n" +
+	"\x14MatchRequestApproved\x12:\n" +
+	"\arequest\x18\x01 \x01(\v2 .tandem.matching.v1.MatchRequestR\arequest\"R\n" +
+	"\x14MatchRequestRejected\x12:\n" +
+	"\arequest\x18\x01 \x01(\v2 .tandem.matching.v1.MatchRequestR\arequest\"S\n" +
+	"\x15MatchRequestCancelled\x12:\n" +
+	"\arequest\x18\x01 \x01(\v2 .tandem.matching.v1.MatchRequestR\arequest\"Q\n" +
+	"\x13MatchRequestExpired\x12:\n" +
+	"\arequest\x18\x01 \x01(\v2 .tandem.matching.v1.MatchRequestR\arequestB?Z=github.com/tandem-oss/tandem/gen/go/tandem/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_tandem_events_v1_matching_proto_rawDescOnce sync.Once
@@ -87,18 +756,49 @@ func file_tandem_events_v1_matching_proto_rawDescGZIP() []byte {
 	return file_tandem_events_v1_matching_proto_rawDescData
 }
 
-var file_tandem_events_v1_matching_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_tandem_events_v1_matching_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_tandem_events_v1_matching_proto_goTypes = []any{
-	(*ScoringConfigUpdated)(nil), // 0: tandem.events.v1.ScoringConfigUpdated
-	(*v1.ScoringConfig)(nil),     // 1: tandem.matching.v1.ScoringConfig
+	(*ScoringConfigUpdated)(nil),  // 0: tandem.events.v1.ScoringConfigUpdated
+	(*MatchRunCreated)(nil),       // 1: tandem.events.v1.MatchRunCreated
+	(*MatchRunSucceeded)(nil),     // 2: tandem.events.v1.MatchRunSucceeded
+	(*MatchRunFailed)(nil),        // 3: tandem.events.v1.MatchRunFailed
+	(*MatchRunPublished)(nil),     // 4: tandem.events.v1.MatchRunPublished
+	(*MatchProposed)(nil),         // 5: tandem.events.v1.MatchProposed
+	(*MatchAccepted)(nil),         // 6: tandem.events.v1.MatchAccepted
+	(*MatchDeclined)(nil),         // 7: tandem.events.v1.MatchDeclined
+	(*MatchActivated)(nil),        // 8: tandem.events.v1.MatchActivated
+	(*MatchEnded)(nil),            // 9: tandem.events.v1.MatchEnded
+	(*MatchRequestCreated)(nil),   // 10: tandem.events.v1.MatchRequestCreated
+	(*MatchRequestApproved)(nil),  // 11: tandem.events.v1.MatchRequestApproved
+	(*MatchRequestRejected)(nil),  // 12: tandem.events.v1.MatchRequestRejected
+	(*MatchRequestCancelled)(nil), // 13: tandem.events.v1.MatchRequestCancelled
+	(*MatchRequestExpired)(nil),   // 14: tandem.events.v1.MatchRequestExpired
+	(*v1.ScoringConfig)(nil),      // 15: tandem.matching.v1.ScoringConfig
+	(*v1.MatchRun)(nil),           // 16: tandem.matching.v1.MatchRun
+	(*v1.Match)(nil),              // 17: tandem.matching.v1.Match
+	(*v1.MatchRequest)(nil),       // 18: tandem.matching.v1.MatchRequest
 }
 var file_tandem_events_v1_matching_proto_depIdxs = []int32{
-	1, // 0: tandem.events.v1.ScoringConfigUpdated.config:type_name -> tandem.matching.v1.ScoringConfig
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	15, // 0: tandem.events.v1.ScoringConfigUpdated.config:type_name -> tandem.matching.v1.ScoringConfig
+	16, // 1: tandem.events.v1.MatchRunCreated.run:type_name -> tandem.matching.v1.MatchRun
+	16, // 2: tandem.events.v1.MatchRunSucceeded.run:type_name -> tandem.matching.v1.MatchRun
+	16, // 3: tandem.events.v1.MatchRunFailed.run:type_name -> tandem.matching.v1.MatchRun
+	16, // 4: tandem.events.v1.MatchRunPublished.run:type_name -> tandem.matching.v1.MatchRun
+	17, // 5: tandem.events.v1.MatchProposed.match:type_name -> tandem.matching.v1.Match
+	17, // 6: tandem.events.v1.MatchAccepted.match:type_name -> tandem.matching.v1.Match
+	17, // 7: tandem.events.v1.MatchDeclined.match:type_name -> tandem.matching.v1.Match
+	17, // 8: tandem.events.v1.MatchActivated.match:type_name -> tandem.matching.v1.Match
+	17, // 9: tandem.events.v1.MatchEnded.match:type_name -> tandem.matching.v1.Match
+	18, // 10: tandem.events.v1.MatchRequestCreated.request:type_name -> tandem.matching.v1.MatchRequest
+	18, // 11: tandem.events.v1.MatchRequestApproved.request:type_name -> tandem.matching.v1.MatchRequest
+	18, // 12: tandem.events.v1.MatchRequestRejected.request:type_name -> tandem.matching.v1.MatchRequest
+	18, // 13: tandem.events.v1.MatchRequestCancelled.request:type_name -> tandem.matching.v1.MatchRequest
+	18, // 14: tandem.events.v1.MatchRequestExpired.request:type_name -> tandem.matching.v1.MatchRequest
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_tandem_events_v1_matching_proto_init() }
@@ -112,7 +812,7 @@ func file_tandem_events_v1_matching_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_events_v1_matching_proto_rawDesc), len(file_tandem_events_v1_matching_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

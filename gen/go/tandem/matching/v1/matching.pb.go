@@ -8,6 +8,7 @@ package matchingv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	v1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -24,7 +25,65 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// MatchState is a step of a match's lifecycle.
+// Acceptance says whose acceptance turns a PROPOSED match into ACCEPTED.
+type Acceptance int32
+
+const (
+	// Read as ACCEPTANCE_BOTH.
+	Acceptance_ACCEPTANCE_UNSPECIFIED Acceptance = 0
+	// Both the mentor and the mentee must accept (the default).
+	Acceptance_ACCEPTANCE_BOTH Acceptance = 1
+	// The mentee's acceptance suffices.
+	Acceptance_ACCEPTANCE_MENTEE Acceptance = 2
+	// Publishing a run and manual pairing create ACCEPTED matches.
+	Acceptance_ACCEPTANCE_AUTOMATIC Acceptance = 3
+)
+
+// Enum value maps for Acceptance.
+var (
+	Acceptance_name = map[int32]string{
+		0: "ACCEPTANCE_UNSPECIFIED",
+		1: "ACCEPTANCE_BOTH",
+		2: "ACCEPTANCE_MENTEE",
+		3: "ACCEPTANCE_AUTOMATIC",
+	}
+	Acceptance_value = map[string]int32{
+		"ACCEPTANCE_UNSPECIFIED": 0,
+		"ACCEPTANCE_BOTH":        1,
+		"ACCEPTANCE_MENTEE":      2,
+		"ACCEPTANCE_AUTOMATIC":   3,
+	}
+)
+
+func (x Acceptance) Enum() *Acceptance {
+	p := new(Acceptance)
+	*p = x
+	return p
+}
+
+func (x Acceptance) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Acceptance) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_matching_v1_matching_proto_enumTypes[0].Descriptor()
+}
+
+func (Acceptance) Type() protoreflect.EnumType {
+	return &file_tandem_matching_v1_matching_proto_enumTypes[0]
+}
+
+func (x Acceptance) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Acceptance.Descriptor instead.
+func (Acceptance) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{0}
+}
+
+// MatchState is a step of a match's lifecycle: PROPOSED → ACCEPTED →
+// ACTIVE → ENDED, or DECLINED before ACTIVE.
 type MatchState int32
 
 const (
@@ -67,11 +126,11 @@ func (x MatchState) String() string {
 }
 
 func (MatchState) Descriptor() protoreflect.EnumDescriptor {
-	return file_tandem_matching_v1_matching_proto_enumTypes[0].Descriptor()
+	return file_tandem_matching_v1_matching_proto_enumTypes[1].Descriptor()
 }
 
 func (MatchState) Type() protoreflect.EnumType {
-	return &file_tandem_matching_v1_matching_proto_enumTypes[0]
+	return &file_tandem_matching_v1_matching_proto_enumTypes[1]
 }
 
 func (x MatchState) Number() protoreflect.EnumNumber {
@@ -80,10 +139,242 @@ func (x MatchState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use MatchState.Descriptor instead.
 func (MatchState) EnumDescriptor() ([]byte, []int) {
-	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{0}
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{1}
 }
 
-// Weights of the scoring factors; each from 0 to 100.
+// MatchSource says how a match came about.
+type MatchSource int32
+
+const (
+	MatchSource_MATCH_SOURCE_UNSPECIFIED MatchSource = 0
+	// A published match run proposed it.
+	MatchSource_MATCH_SOURCE_RUN MatchSource = 1
+	// A program manager paired the two by hand.
+	MatchSource_MATCH_SOURCE_MANUAL MatchSource = 2
+	// An approved self-matching request.
+	MatchSource_MATCH_SOURCE_REQUEST MatchSource = 3
+)
+
+// Enum value maps for MatchSource.
+var (
+	MatchSource_name = map[int32]string{
+		0: "MATCH_SOURCE_UNSPECIFIED",
+		1: "MATCH_SOURCE_RUN",
+		2: "MATCH_SOURCE_MANUAL",
+		3: "MATCH_SOURCE_REQUEST",
+	}
+	MatchSource_value = map[string]int32{
+		"MATCH_SOURCE_UNSPECIFIED": 0,
+		"MATCH_SOURCE_RUN":         1,
+		"MATCH_SOURCE_MANUAL":      2,
+		"MATCH_SOURCE_REQUEST":     3,
+	}
+)
+
+func (x MatchSource) Enum() *MatchSource {
+	p := new(MatchSource)
+	*p = x
+	return p
+}
+
+func (x MatchSource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MatchSource) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_matching_v1_matching_proto_enumTypes[2].Descriptor()
+}
+
+func (MatchSource) Type() protoreflect.EnumType {
+	return &file_tandem_matching_v1_matching_proto_enumTypes[2]
+}
+
+func (x MatchSource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MatchSource.Descriptor instead.
+func (MatchSource) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{2}
+}
+
+// MatchRunState is a step of a run's life.
+type MatchRunState int32
+
+const (
+	MatchRunState_MATCH_RUN_STATE_UNSPECIFIED MatchRunState = 0
+	// Computing; progress_percent tells how far.
+	MatchRunState_MATCH_RUN_STATE_RUNNING MatchRunState = 1
+	// Done: pairs, unmatched participants and metrics are ready for review.
+	MatchRunState_MATCH_RUN_STATE_SUCCEEDED MatchRunState = 2
+	// Stopped; error says why.
+	MatchRunState_MATCH_RUN_STATE_FAILED MatchRunState = 3
+	// Its pairs became matches.
+	MatchRunState_MATCH_RUN_STATE_PUBLISHED MatchRunState = 4
+)
+
+// Enum value maps for MatchRunState.
+var (
+	MatchRunState_name = map[int32]string{
+		0: "MATCH_RUN_STATE_UNSPECIFIED",
+		1: "MATCH_RUN_STATE_RUNNING",
+		2: "MATCH_RUN_STATE_SUCCEEDED",
+		3: "MATCH_RUN_STATE_FAILED",
+		4: "MATCH_RUN_STATE_PUBLISHED",
+	}
+	MatchRunState_value = map[string]int32{
+		"MATCH_RUN_STATE_UNSPECIFIED": 0,
+		"MATCH_RUN_STATE_RUNNING":     1,
+		"MATCH_RUN_STATE_SUCCEEDED":   2,
+		"MATCH_RUN_STATE_FAILED":      3,
+		"MATCH_RUN_STATE_PUBLISHED":   4,
+	}
+)
+
+func (x MatchRunState) Enum() *MatchRunState {
+	p := new(MatchRunState)
+	*p = x
+	return p
+}
+
+func (x MatchRunState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MatchRunState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_matching_v1_matching_proto_enumTypes[3].Descriptor()
+}
+
+func (MatchRunState) Type() protoreflect.EnumType {
+	return &file_tandem_matching_v1_matching_proto_enumTypes[3]
+}
+
+func (x MatchRunState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MatchRunState.Descriptor instead.
+func (MatchRunState) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{3}
+}
+
+// MatchStrategy is how a run assigns the pool.
+type MatchStrategy int32
+
+const (
+	// Read as MATCH_STRATEGY_OPTIMAL.
+	MatchStrategy_MATCH_STRATEGY_UNSPECIFIED MatchStrategy = 0
+	// The assignment with the highest total score (certified optimal).
+	MatchStrategy_MATCH_STRATEGY_OPTIMAL MatchStrategy = 1
+	// A stable assignment: no mentor and mentee would both rather be paired
+	// with each other than with whom they got.
+	MatchStrategy_MATCH_STRATEGY_STABLE MatchStrategy = 2
+)
+
+// Enum value maps for MatchStrategy.
+var (
+	MatchStrategy_name = map[int32]string{
+		0: "MATCH_STRATEGY_UNSPECIFIED",
+		1: "MATCH_STRATEGY_OPTIMAL",
+		2: "MATCH_STRATEGY_STABLE",
+	}
+	MatchStrategy_value = map[string]int32{
+		"MATCH_STRATEGY_UNSPECIFIED": 0,
+		"MATCH_STRATEGY_OPTIMAL":     1,
+		"MATCH_STRATEGY_STABLE":      2,
+	}
+)
+
+func (x MatchStrategy) Enum() *MatchStrategy {
+	p := new(MatchStrategy)
+	*p = x
+	return p
+}
+
+func (x MatchStrategy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MatchStrategy) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_matching_v1_matching_proto_enumTypes[4].Descriptor()
+}
+
+func (MatchStrategy) Type() protoreflect.EnumType {
+	return &file_tandem_matching_v1_matching_proto_enumTypes[4]
+}
+
+func (x MatchStrategy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MatchStrategy.Descriptor instead.
+func (MatchStrategy) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{4}
+}
+
+// MatchRequestState is a step of a self-matching request's life.
+type MatchRequestState int32
+
+const (
+	MatchRequestState_MATCH_REQUEST_STATE_UNSPECIFIED MatchRequestState = 0
+	MatchRequestState_MATCH_REQUEST_STATE_PENDING     MatchRequestState = 1
+	// The target (or an admin) approved it; match_id names the match.
+	MatchRequestState_MATCH_REQUEST_STATE_APPROVED  MatchRequestState = 2
+	MatchRequestState_MATCH_REQUEST_STATE_REJECTED  MatchRequestState = 3
+	MatchRequestState_MATCH_REQUEST_STATE_CANCELLED MatchRequestState = 4
+	// Nobody answered before expire_time.
+	MatchRequestState_MATCH_REQUEST_STATE_EXPIRED MatchRequestState = 5
+)
+
+// Enum value maps for MatchRequestState.
+var (
+	MatchRequestState_name = map[int32]string{
+		0: "MATCH_REQUEST_STATE_UNSPECIFIED",
+		1: "MATCH_REQUEST_STATE_PENDING",
+		2: "MATCH_REQUEST_STATE_APPROVED",
+		3: "MATCH_REQUEST_STATE_REJECTED",
+		4: "MATCH_REQUEST_STATE_CANCELLED",
+		5: "MATCH_REQUEST_STATE_EXPIRED",
+	}
+	MatchRequestState_value = map[string]int32{
+		"MATCH_REQUEST_STATE_UNSPECIFIED": 0,
+		"MATCH_REQUEST_STATE_PENDING":     1,
+		"MATCH_REQUEST_STATE_APPROVED":    2,
+		"MATCH_REQUEST_STATE_REJECTED":    3,
+		"MATCH_REQUEST_STATE_CANCELLED":   4,
+		"MATCH_REQUEST_STATE_EXPIRED":     5,
+	}
+)
+
+func (x MatchRequestState) Enum() *MatchRequestState {
+	p := new(MatchRequestState)
+	*p = x
+	return p
+}
+
+func (x MatchRequestState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MatchRequestState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_matching_v1_matching_proto_enumTypes[5].Descriptor()
+}
+
+func (MatchRequestState) Type() protoreflect.EnumType {
+	return &file_tandem_matching_v1_matching_proto_enumTypes[5]
+}
+
+func (x MatchRequestState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MatchRequestState.Descriptor instead.
+func (MatchRequestState) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{5}
+}
+
+// Weights of the scoring factors; each from 0 to 100. Only their ratios
+// matter: a pair's score is the weighted mean of its factor values.
 type Weights struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	CompetencyCoverage float64                `protobuf:"fixed64,1,opt,name=competency_coverage,json=competencyCoverage,proto3" json:"competency_coverage,omitempty"`
@@ -94,6 +385,7 @@ type Weights struct {
 	FormatFit          float64                `protobuf:"fixed64,6,opt,name=format_fit,json=formatFit,proto3" json:"format_fit,omitempty"`
 	StyleComplement    float64                `protobuf:"fixed64,7,opt,name=style_complement,json=styleComplement,proto3" json:"style_complement,omitempty"`
 	Preference         float64                `protobuf:"fixed64,8,opt,name=preference,proto3" json:"preference,omitempty"`
+	Motivation         float64                `protobuf:"fixed64,9,opt,name=motivation,proto3" json:"motivation,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -184,7 +476,15 @@ func (x *Weights) GetPreference() float64 {
 	return 0
 }
 
-// ScoringConfig is a versioned set of weights and hard rules for one program.
+func (x *Weights) GetMotivation() float64 {
+	if x != nil {
+		return x.Motivation
+	}
+	return 0
+}
+
+// ScoringConfig is a versioned set of weights, hard rules and match
+// policies for one program.
 type ScoringConfig struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	ProgramId string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
@@ -195,12 +495,20 @@ type ScoringConfig struct {
 	ReportingChainDepth int32 `protobuf:"varint,4,opt,name=reporting_chain_depth,json=reportingChainDepth,proto3" json:"reporting_chain_depth,omitempty"`
 	// Pairs must share at least one language.
 	RequireSharedLanguage bool `protobuf:"varint,5,opt,name=require_shared_language,json=requireSharedLanguage,proto3" json:"require_shared_language,omitempty"`
-	// Pairs scoring below this (0 to 100) are never proposed.
+	// Pairs scoring below this (0 to 100) are never proposed by a run.
 	MinPairScore float64 `protobuf:"fixed64,6,opt,name=min_pair_score,json=minPairScore,proto3" json:"min_pair_score,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Whose acceptance a proposed match needs.
+	Acceptance Acceptance `protobuf:"varint,8,opt,name=acceptance,proto3,enum=tandem.matching.v1.Acceptance" json:"acceptance,omitempty"`
+	// Most PENDING match requests one participant may have open, 1 to 20;
+	// 0 on update means the default, 3.
+	MaxPendingRequests int32 `protobuf:"varint,9,opt,name=max_pending_requests,json=maxPendingRequests,proto3" json:"max_pending_requests,omitempty"`
+	// Hours until a PENDING match request expires, 1 to 2160 (90 days); 0 on
+	// update means the default, 168 (a week).
+	RequestTtlHours int32 `protobuf:"varint,10,opt,name=request_ttl_hours,json=requestTtlHours,proto3" json:"request_ttl_hours,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ScoringConfig) Reset() {
@@ -282,6 +590,27 @@ func (x *ScoringConfig) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ScoringConfig) GetAcceptance() Acceptance {
+	if x != nil {
+		return x.Acceptance
+	}
+	return Acceptance_ACCEPTANCE_UNSPECIFIED
+}
+
+func (x *ScoringConfig) GetMaxPendingRequests() int32 {
+	if x != nil {
+		return x.MaxPendingRequests
+	}
+	return 0
+}
+
+func (x *ScoringConfig) GetRequestTtlHours() int32 {
+	if x != nil {
+		return x.RequestTtlHours
+	}
+	return 0
+}
+
 // FactorScore explains one factor of a pair's score.
 type FactorScore struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -361,10 +690,25 @@ type Match struct {
 	MenteeParticipantId string                 `protobuf:"bytes,4,opt,name=mentee_participant_id,json=menteeParticipantId,proto3" json:"mentee_participant_id,omitempty"`
 	State               MatchState             `protobuf:"varint,5,opt,name=state,proto3,enum=tandem.matching.v1.MatchState" json:"state,omitempty"`
 	// 0 to 100.
-	Score         float64                `protobuf:"fixed64,6,opt,name=score,proto3" json:"score,omitempty"`
-	Factors       []*FactorScore         `protobuf:"bytes,7,rep,name=factors,proto3" json:"factors,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Score      float64                `protobuf:"fixed64,6,opt,name=score,proto3" json:"score,omitempty"`
+	Factors    []*FactorScore         `protobuf:"bytes,7,rep,name=factors,proto3" json:"factors,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The published run that proposed it (source RUN).
+	RunId          string      `protobuf:"bytes,10,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	Source         MatchSource `protobuf:"varint,11,opt,name=source,proto3,enum=tandem.matching.v1.MatchSource" json:"source,omitempty"`
+	MentorPersonId string      `protobuf:"bytes,12,opt,name=mentor_person_id,json=mentorPersonId,proto3" json:"mentor_person_id,omitempty"`
+	MenteePersonId string      `protobuf:"bytes,13,opt,name=mentee_person_id,json=menteePersonId,proto3" json:"mentee_person_id,omitempty"`
+	MentorAccepted bool        `protobuf:"varint,14,opt,name=mentor_accepted,json=mentorAccepted,proto3" json:"mentor_accepted,omitempty"`
+	MenteeAccepted bool        `protobuf:"varint,15,opt,name=mentee_accepted,json=menteeAccepted,proto3" json:"mentee_accepted,omitempty"`
+	// Why an ACTIVE match ended.
+	EndReason string `protobuf:"bytes,16,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
+	// Why the match was declined, and by which participant (empty when a
+	// program manager declined it).
+	DeclineReason           string `protobuf:"bytes,17,opt,name=decline_reason,json=declineReason,proto3" json:"decline_reason,omitempty"`
+	DeclinedByParticipantId string `protobuf:"bytes,18,opt,name=declined_by_participant_id,json=declinedByParticipantId,proto3" json:"declined_by_participant_id,omitempty"`
+	// The approved request it came from (source REQUEST).
+	RequestId     string `protobuf:"bytes,19,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -462,6 +806,76 @@ func (x *Match) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Match) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *Match) GetSource() MatchSource {
+	if x != nil {
+		return x.Source
+	}
+	return MatchSource_MATCH_SOURCE_UNSPECIFIED
+}
+
+func (x *Match) GetMentorPersonId() string {
+	if x != nil {
+		return x.MentorPersonId
+	}
+	return ""
+}
+
+func (x *Match) GetMenteePersonId() string {
+	if x != nil {
+		return x.MenteePersonId
+	}
+	return ""
+}
+
+func (x *Match) GetMentorAccepted() bool {
+	if x != nil {
+		return x.MentorAccepted
+	}
+	return false
+}
+
+func (x *Match) GetMenteeAccepted() bool {
+	if x != nil {
+		return x.MenteeAccepted
+	}
+	return false
+}
+
+func (x *Match) GetEndReason() string {
+	if x != nil {
+		return x.EndReason
+	}
+	return ""
+}
+
+func (x *Match) GetDeclineReason() string {
+	if x != nil {
+		return x.DeclineReason
+	}
+	return ""
+}
+
+func (x *Match) GetDeclinedByParticipantId() string {
+	if x != nil {
+		return x.DeclinedByParticipantId
+	}
+	return ""
+}
+
+func (x *Match) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // GetScoringConfigRequest names a program.
 type GetScoringConfigRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -552,11 +966,2573 @@ func (x *UpdateScoringConfigRequest) GetConfig() *ScoringConfig {
 	return nil
 }
 
+// SegmentMetrics is the fairness view of one segment of the mentees, e.g.
+// department "Sales" or seniority band "3-4".
+type SegmentMetrics struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "department" or "seniority_band".
+	Dimension     string  `protobuf:"bytes,1,opt,name=dimension,proto3" json:"dimension,omitempty"`
+	Name          string  `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Mentees       int32   `protobuf:"varint,3,opt,name=mentees,proto3" json:"mentees,omitempty"`
+	Matched       int32   `protobuf:"varint,4,opt,name=matched,proto3" json:"matched,omitempty"`
+	MeanScore     float64 `protobuf:"fixed64,5,opt,name=mean_score,json=meanScore,proto3" json:"mean_score,omitempty"`
+	MinScore      float64 `protobuf:"fixed64,6,opt,name=min_score,json=minScore,proto3" json:"min_score,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SegmentMetrics) Reset() {
+	*x = SegmentMetrics{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SegmentMetrics) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SegmentMetrics) ProtoMessage() {}
+
+func (x *SegmentMetrics) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SegmentMetrics.ProtoReflect.Descriptor instead.
+func (*SegmentMetrics) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SegmentMetrics) GetDimension() string {
+	if x != nil {
+		return x.Dimension
+	}
+	return ""
+}
+
+func (x *SegmentMetrics) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SegmentMetrics) GetMentees() int32 {
+	if x != nil {
+		return x.Mentees
+	}
+	return 0
+}
+
+func (x *SegmentMetrics) GetMatched() int32 {
+	if x != nil {
+		return x.Matched
+	}
+	return 0
+}
+
+func (x *SegmentMetrics) GetMeanScore() float64 {
+	if x != nil {
+		return x.MeanScore
+	}
+	return 0
+}
+
+func (x *SegmentMetrics) GetMinScore() float64 {
+	if x != nil {
+		return x.MinScore
+	}
+	return 0
+}
+
+// MatchRunMetrics summarise a run's result.
+type MatchRunMetrics struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The pool: mentees and mentors the run considered.
+	Mentees int32 `protobuf:"varint,1,opt,name=mentees,proto3" json:"mentees,omitempty"`
+	Mentors int32 `protobuf:"varint,2,opt,name=mentors,proto3" json:"mentors,omitempty"`
+	Pairs   int32 `protobuf:"varint,3,opt,name=pairs,proto3" json:"pairs,omitempty"`
+	// pairs / mentees, 0 to 1.
+	Coverage   float64 `protobuf:"fixed64,4,opt,name=coverage,proto3" json:"coverage,omitempty"`
+	MeanScore  float64 `protobuf:"fixed64,5,opt,name=mean_score,json=meanScore,proto3" json:"mean_score,omitempty"`
+	MinScore   float64 `protobuf:"fixed64,6,opt,name=min_score,json=minScore,proto3" json:"min_score,omitempty"`
+	TotalScore float64 `protobuf:"fixed64,7,opt,name=total_score,json=totalScore,proto3" json:"total_score,omitempty"`
+	// Pair scores by decile: 0-10, 10-20, …, 90-100.
+	Histogram []int32           `protobuf:"varint,8,rep,packed,name=histogram,proto3" json:"histogram,omitempty"`
+	Segments  []*SegmentMetrics `protobuf:"bytes,9,rep,name=segments,proto3" json:"segments,omitempty"`
+	// Enrolled mentees left out of the pool because they already are in a
+	// live match, and mentors left out because they have no capacity left.
+	ExcludedMentees int32 `protobuf:"varint,10,opt,name=excluded_mentees,json=excludedMentees,proto3" json:"excluded_mentees,omitempty"`
+	ExcludedMentors int32 `protobuf:"varint,11,opt,name=excluded_mentors,json=excludedMentors,proto3" json:"excluded_mentors,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *MatchRunMetrics) Reset() {
+	*x = MatchRunMetrics{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRunMetrics) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRunMetrics) ProtoMessage() {}
+
+func (x *MatchRunMetrics) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRunMetrics.ProtoReflect.Descriptor instead.
+func (*MatchRunMetrics) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *MatchRunMetrics) GetMentees() int32 {
+	if x != nil {
+		return x.Mentees
+	}
+	return 0
+}
+
+func (x *MatchRunMetrics) GetMentors() int32 {
+	if x != nil {
+		return x.Mentors
+	}
+	return 0
+}
+
+func (x *MatchRunMetrics) GetPairs() int32 {
+	if x != nil {
+		return x.Pairs
+	}
+	return 0
+}
+
+func (x *MatchRunMetrics) GetCoverage() float64 {
+	if x != nil {
+		return x.Coverage
+	}
+	return 0
+}
+
+func (x *MatchRunMetrics) GetMeanScore() float64 {
+	if x != nil {
+		return x.MeanScore
+	}
+	return 0
+}
+
+func (x *MatchRunMetrics) GetMinScore() float64 {
+	if x != nil {
+		return x.MinScore
+	}
+	return 0
+}
+
+func (x *MatchRunMetrics) GetTotalScore() float64 {
+	if x != nil {
+		return x.TotalScore
+	}
+	return 0
+}
+
+func (x *MatchRunMetrics) GetHistogram() []int32 {
+	if x != nil {
+		return x.Histogram
+	}
+	return nil
+}
+
+func (x *MatchRunMetrics) GetSegments() []*SegmentMetrics {
+	if x != nil {
+		return x.Segments
+	}
+	return nil
+}
+
+func (x *MatchRunMetrics) GetExcludedMentees() int32 {
+	if x != nil {
+		return x.ExcludedMentees
+	}
+	return 0
+}
+
+func (x *MatchRunMetrics) GetExcludedMentors() int32 {
+	if x != nil {
+		return x.ExcludedMentors
+	}
+	return 0
+}
+
+// MatchRun is one matching of a program's pool: a long-running operation.
+type MatchRun struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ProgramId string                 `protobuf:"bytes,2,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	State     MatchRunState          `protobuf:"varint,3,opt,name=state,proto3,enum=tandem.matching.v1.MatchRunState" json:"state,omitempty"`
+	Strategy  MatchStrategy          `protobuf:"varint,4,opt,name=strategy,proto3,enum=tandem.matching.v1.MatchStrategy" json:"strategy,omitempty"`
+	// Prefer matching more mentees over a higher total score.
+	MaximiseParticipation bool `protobuf:"varint,5,opt,name=maximise_participation,json=maximiseParticipation,proto3" json:"maximise_participation,omitempty"`
+	// 0 to 100; 100 once the run has finished.
+	ProgressPercent int32 `protobuf:"varint,6,opt,name=progress_percent,json=progressPercent,proto3" json:"progress_percent,omitempty"`
+	// Why the run FAILED.
+	Error   string           `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	Metrics *MatchRunMetrics `protobuf:"bytes,8,opt,name=metrics,proto3" json:"metrics,omitempty"`
+	// The configuration the run scores with: the program's stored one, or
+	// the override of a what-if run.
+	Config *ScoringConfig `protobuf:"bytes,9,opt,name=config,proto3" json:"config,omitempty"`
+	// The stored version used; with an override, the version the override
+	// names.
+	ConfigVersion int64 `protobuf:"varint,10,opt,name=config_version,json=configVersion,proto3" json:"config_version,omitempty"`
+	// The run scored with a config_override.
+	WhatIf bool `protobuf:"varint,11,opt,name=what_if,json=whatIf,proto3" json:"what_if,omitempty"`
+	// The optimal assignment was certified optimal by its dual.
+	Certified   bool                   `protobuf:"varint,12,opt,name=certified,proto3" json:"certified,omitempty"`
+	CreateTime  *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	FinishTime  *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=finish_time,json=finishTime,proto3" json:"finish_time,omitempty"`
+	PublishTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
+	// The program's projection epoch the run's input was read at.
+	Epoch int64 `protobuf:"varint,16,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// Matches created by publishing.
+	MatchesCreated int32 `protobuf:"varint,17,opt,name=matches_created,json=matchesCreated,proto3" json:"matches_created,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MatchRun) Reset() {
+	*x = MatchRun{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRun) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRun) ProtoMessage() {}
+
+func (x *MatchRun) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRun.ProtoReflect.Descriptor instead.
+func (*MatchRun) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *MatchRun) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MatchRun) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *MatchRun) GetState() MatchRunState {
+	if x != nil {
+		return x.State
+	}
+	return MatchRunState_MATCH_RUN_STATE_UNSPECIFIED
+}
+
+func (x *MatchRun) GetStrategy() MatchStrategy {
+	if x != nil {
+		return x.Strategy
+	}
+	return MatchStrategy_MATCH_STRATEGY_UNSPECIFIED
+}
+
+func (x *MatchRun) GetMaximiseParticipation() bool {
+	if x != nil {
+		return x.MaximiseParticipation
+	}
+	return false
+}
+
+func (x *MatchRun) GetProgressPercent() int32 {
+	if x != nil {
+		return x.ProgressPercent
+	}
+	return 0
+}
+
+func (x *MatchRun) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *MatchRun) GetMetrics() *MatchRunMetrics {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *MatchRun) GetConfig() *ScoringConfig {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *MatchRun) GetConfigVersion() int64 {
+	if x != nil {
+		return x.ConfigVersion
+	}
+	return 0
+}
+
+func (x *MatchRun) GetWhatIf() bool {
+	if x != nil {
+		return x.WhatIf
+	}
+	return false
+}
+
+func (x *MatchRun) GetCertified() bool {
+	if x != nil {
+		return x.Certified
+	}
+	return false
+}
+
+func (x *MatchRun) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *MatchRun) GetFinishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishTime
+	}
+	return nil
+}
+
+func (x *MatchRun) GetPublishTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PublishTime
+	}
+	return nil
+}
+
+func (x *MatchRun) GetEpoch() int64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *MatchRun) GetMatchesCreated() int32 {
+	if x != nil {
+		return x.MatchesCreated
+	}
+	return 0
+}
+
+// CreateMatchRunRequest starts a run.
+type CreateMatchRunRequest struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId             string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	Strategy              MatchStrategy          `protobuf:"varint,2,opt,name=strategy,proto3,enum=tandem.matching.v1.MatchStrategy" json:"strategy,omitempty"`
+	MaximiseParticipation bool                   `protobuf:"varint,3,opt,name=maximise_participation,json=maximiseParticipation,proto3" json:"maximise_participation,omitempty"`
+	// A full configuration to score with instead of the stored one; its
+	// program_id must be the run's program.
+	ConfigOverride *ScoringConfig `protobuf:"bytes,4,opt,name=config_override,json=configOverride,proto3" json:"config_override,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CreateMatchRunRequest) Reset() {
+	*x = CreateMatchRunRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMatchRunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMatchRunRequest) ProtoMessage() {}
+
+func (x *CreateMatchRunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMatchRunRequest.ProtoReflect.Descriptor instead.
+func (*CreateMatchRunRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CreateMatchRunRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *CreateMatchRunRequest) GetStrategy() MatchStrategy {
+	if x != nil {
+		return x.Strategy
+	}
+	return MatchStrategy_MATCH_STRATEGY_UNSPECIFIED
+}
+
+func (x *CreateMatchRunRequest) GetMaximiseParticipation() bool {
+	if x != nil {
+		return x.MaximiseParticipation
+	}
+	return false
+}
+
+func (x *CreateMatchRunRequest) GetConfigOverride() *ScoringConfig {
+	if x != nil {
+		return x.ConfigOverride
+	}
+	return nil
+}
+
+// GetMatchRunRequest names a run.
+type GetMatchRunRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMatchRunRequest) Reset() {
+	*x = GetMatchRunRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMatchRunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMatchRunRequest) ProtoMessage() {}
+
+func (x *GetMatchRunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMatchRunRequest.ProtoReflect.Descriptor instead.
+func (*GetMatchRunRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetMatchRunRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// ListMatchRunsRequest pages through a program's runs.
+type ListMatchRunsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId     string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMatchRunsRequest) Reset() {
+	*x = ListMatchRunsRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMatchRunsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMatchRunsRequest) ProtoMessage() {}
+
+func (x *ListMatchRunsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMatchRunsRequest.ProtoReflect.Descriptor instead.
+func (*ListMatchRunsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListMatchRunsRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *ListMatchRunsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMatchRunsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListMatchRunsResponse is one page of runs.
+type ListMatchRunsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Runs          []*MatchRun            `protobuf:"bytes,1,rep,name=runs,proto3" json:"runs,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMatchRunsResponse) Reset() {
+	*x = ListMatchRunsResponse{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMatchRunsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMatchRunsResponse) ProtoMessage() {}
+
+func (x *ListMatchRunsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMatchRunsResponse.ProtoReflect.Descriptor instead.
+func (*ListMatchRunsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListMatchRunsResponse) GetRuns() []*MatchRun {
+	if x != nil {
+		return x.Runs
+	}
+	return nil
+}
+
+func (x *ListMatchRunsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// MatchRunPair is one pair a run proposes.
+type MatchRunPair struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	MentorParticipantId string                 `protobuf:"bytes,1,opt,name=mentor_participant_id,json=mentorParticipantId,proto3" json:"mentor_participant_id,omitempty"`
+	MenteeParticipantId string                 `protobuf:"bytes,2,opt,name=mentee_participant_id,json=menteeParticipantId,proto3" json:"mentee_participant_id,omitempty"`
+	MentorPersonId      string                 `protobuf:"bytes,3,opt,name=mentor_person_id,json=mentorPersonId,proto3" json:"mentor_person_id,omitempty"`
+	MenteePersonId      string                 `protobuf:"bytes,4,opt,name=mentee_person_id,json=menteePersonId,proto3" json:"mentee_person_id,omitempty"`
+	// 0 to 100.
+	Score         float64        `protobuf:"fixed64,5,opt,name=score,proto3" json:"score,omitempty"`
+	Factors       []*FactorScore `protobuf:"bytes,6,rep,name=factors,proto3" json:"factors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRunPair) Reset() {
+	*x = MatchRunPair{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRunPair) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRunPair) ProtoMessage() {}
+
+func (x *MatchRunPair) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRunPair.ProtoReflect.Descriptor instead.
+func (*MatchRunPair) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MatchRunPair) GetMentorParticipantId() string {
+	if x != nil {
+		return x.MentorParticipantId
+	}
+	return ""
+}
+
+func (x *MatchRunPair) GetMenteeParticipantId() string {
+	if x != nil {
+		return x.MenteeParticipantId
+	}
+	return ""
+}
+
+func (x *MatchRunPair) GetMentorPersonId() string {
+	if x != nil {
+		return x.MentorPersonId
+	}
+	return ""
+}
+
+func (x *MatchRunPair) GetMenteePersonId() string {
+	if x != nil {
+		return x.MenteePersonId
+	}
+	return ""
+}
+
+func (x *MatchRunPair) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *MatchRunPair) GetFactors() []*FactorScore {
+	if x != nil {
+		return x.Factors
+	}
+	return nil
+}
+
+// ListMatchRunPairsRequest pages through a run's pairs.
+type ListMatchRunPairsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMatchRunPairsRequest) Reset() {
+	*x = ListMatchRunPairsRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMatchRunPairsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMatchRunPairsRequest) ProtoMessage() {}
+
+func (x *ListMatchRunPairsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMatchRunPairsRequest.ProtoReflect.Descriptor instead.
+func (*ListMatchRunPairsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListMatchRunPairsRequest) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *ListMatchRunPairsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMatchRunPairsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListMatchRunPairsResponse is one page of pairs.
+type ListMatchRunPairsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pairs         []*MatchRunPair        `protobuf:"bytes,1,rep,name=pairs,proto3" json:"pairs,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMatchRunPairsResponse) Reset() {
+	*x = ListMatchRunPairsResponse{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMatchRunPairsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMatchRunPairsResponse) ProtoMessage() {}
+
+func (x *ListMatchRunPairsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMatchRunPairsResponse.ProtoReflect.Descriptor instead.
+func (*ListMatchRunPairsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListMatchRunPairsResponse) GetPairs() []*MatchRunPair {
+	if x != nil {
+		return x.Pairs
+	}
+	return nil
+}
+
+func (x *ListMatchRunPairsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// UnmatchedParticipant is a participant of a run's pool left without a
+// partner.
+type UnmatchedParticipant struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ParticipantId string                 `protobuf:"bytes,1,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	PersonId      string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	Role          v1.ParticipantRole     `protobuf:"varint,3,opt,name=role,proto3,enum=tandem.participant.v1.ParticipantRole" json:"role,omitempty"`
+	// no_eligible_partner: every pair breaks a hard rule; below_min_score:
+	// every allowed pair scores below the minimum; partners_taken: the
+	// eligible partners went to others; not_chosen: a mentor no mentee was
+	// assigned to.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// A human explanation, e.g. the rules that ruled the partners out.
+	Detail        string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnmatchedParticipant) Reset() {
+	*x = UnmatchedParticipant{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnmatchedParticipant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnmatchedParticipant) ProtoMessage() {}
+
+func (x *UnmatchedParticipant) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnmatchedParticipant.ProtoReflect.Descriptor instead.
+func (*UnmatchedParticipant) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *UnmatchedParticipant) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *UnmatchedParticipant) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *UnmatchedParticipant) GetRole() v1.ParticipantRole {
+	if x != nil {
+		return x.Role
+	}
+	return v1.ParticipantRole(0)
+}
+
+func (x *UnmatchedParticipant) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *UnmatchedParticipant) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+// ListMatchRunUnmatchedRequest pages through a run's unmatched
+// participants.
+type ListMatchRunUnmatchedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMatchRunUnmatchedRequest) Reset() {
+	*x = ListMatchRunUnmatchedRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMatchRunUnmatchedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMatchRunUnmatchedRequest) ProtoMessage() {}
+
+func (x *ListMatchRunUnmatchedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMatchRunUnmatchedRequest.ProtoReflect.Descriptor instead.
+func (*ListMatchRunUnmatchedRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListMatchRunUnmatchedRequest) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *ListMatchRunUnmatchedRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMatchRunUnmatchedRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListMatchRunUnmatchedResponse is one page of unmatched participants.
+type ListMatchRunUnmatchedResponse struct {
+	state         protoimpl.MessageState  `protogen:"open.v1"`
+	Unmatched     []*UnmatchedParticipant `protobuf:"bytes,1,rep,name=unmatched,proto3" json:"unmatched,omitempty"`
+	NextPageToken string                  `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMatchRunUnmatchedResponse) Reset() {
+	*x = ListMatchRunUnmatchedResponse{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMatchRunUnmatchedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMatchRunUnmatchedResponse) ProtoMessage() {}
+
+func (x *ListMatchRunUnmatchedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMatchRunUnmatchedResponse.ProtoReflect.Descriptor instead.
+func (*ListMatchRunUnmatchedResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListMatchRunUnmatchedResponse) GetUnmatched() []*UnmatchedParticipant {
+	if x != nil {
+		return x.Unmatched
+	}
+	return nil
+}
+
+func (x *ListMatchRunUnmatchedResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// CompareMatchRunsRequest names two runs of one program.
+type CompareMatchRunsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RunId         string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	OtherRunId    string                 `protobuf:"bytes,2,opt,name=other_run_id,json=otherRunId,proto3" json:"other_run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareMatchRunsRequest) Reset() {
+	*x = CompareMatchRunsRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareMatchRunsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareMatchRunsRequest) ProtoMessage() {}
+
+func (x *CompareMatchRunsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareMatchRunsRequest.ProtoReflect.Descriptor instead.
+func (*CompareMatchRunsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CompareMatchRunsRequest) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *CompareMatchRunsRequest) GetOtherRunId() string {
+	if x != nil {
+		return x.OtherRunId
+	}
+	return ""
+}
+
+// ComparedPair is a pair with its score in each run that proposes it (0
+// in a run that does not).
+type ComparedPair struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	MentorParticipantId string                 `protobuf:"bytes,1,opt,name=mentor_participant_id,json=mentorParticipantId,proto3" json:"mentor_participant_id,omitempty"`
+	MenteeParticipantId string                 `protobuf:"bytes,2,opt,name=mentee_participant_id,json=menteeParticipantId,proto3" json:"mentee_participant_id,omitempty"`
+	Score               float64                `protobuf:"fixed64,3,opt,name=score,proto3" json:"score,omitempty"`
+	OtherScore          float64                `protobuf:"fixed64,4,opt,name=other_score,json=otherScore,proto3" json:"other_score,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *ComparedPair) Reset() {
+	*x = ComparedPair{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComparedPair) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComparedPair) ProtoMessage() {}
+
+func (x *ComparedPair) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComparedPair.ProtoReflect.Descriptor instead.
+func (*ComparedPair) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ComparedPair) GetMentorParticipantId() string {
+	if x != nil {
+		return x.MentorParticipantId
+	}
+	return ""
+}
+
+func (x *ComparedPair) GetMenteeParticipantId() string {
+	if x != nil {
+		return x.MenteeParticipantId
+	}
+	return ""
+}
+
+func (x *ComparedPair) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *ComparedPair) GetOtherScore() float64 {
+	if x != nil {
+		return x.OtherScore
+	}
+	return 0
+}
+
+// MetricsDelta is the other run's metric minus the first run's.
+type MetricsDelta struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pairs         int32                  `protobuf:"varint,1,opt,name=pairs,proto3" json:"pairs,omitempty"`
+	Coverage      float64                `protobuf:"fixed64,2,opt,name=coverage,proto3" json:"coverage,omitempty"`
+	MeanScore     float64                `protobuf:"fixed64,3,opt,name=mean_score,json=meanScore,proto3" json:"mean_score,omitempty"`
+	MinScore      float64                `protobuf:"fixed64,4,opt,name=min_score,json=minScore,proto3" json:"min_score,omitempty"`
+	TotalScore    float64                `protobuf:"fixed64,5,opt,name=total_score,json=totalScore,proto3" json:"total_score,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetricsDelta) Reset() {
+	*x = MetricsDelta{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetricsDelta) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetricsDelta) ProtoMessage() {}
+
+func (x *MetricsDelta) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetricsDelta.ProtoReflect.Descriptor instead.
+func (*MetricsDelta) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *MetricsDelta) GetPairs() int32 {
+	if x != nil {
+		return x.Pairs
+	}
+	return 0
+}
+
+func (x *MetricsDelta) GetCoverage() float64 {
+	if x != nil {
+		return x.Coverage
+	}
+	return 0
+}
+
+func (x *MetricsDelta) GetMeanScore() float64 {
+	if x != nil {
+		return x.MeanScore
+	}
+	return 0
+}
+
+func (x *MetricsDelta) GetMinScore() float64 {
+	if x != nil {
+		return x.MinScore
+	}
+	return 0
+}
+
+func (x *MetricsDelta) GetTotalScore() float64 {
+	if x != nil {
+		return x.TotalScore
+	}
+	return 0
+}
+
+// CompareMatchRunsResponse tells two runs apart.
+type CompareMatchRunsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InBoth        []*ComparedPair        `protobuf:"bytes,1,rep,name=in_both,json=inBoth,proto3" json:"in_both,omitempty"`
+	OnlyInRun     []*ComparedPair        `protobuf:"bytes,2,rep,name=only_in_run,json=onlyInRun,proto3" json:"only_in_run,omitempty"`
+	OnlyInOther   []*ComparedPair        `protobuf:"bytes,3,rep,name=only_in_other,json=onlyInOther,proto3" json:"only_in_other,omitempty"`
+	Delta         *MetricsDelta          `protobuf:"bytes,4,opt,name=delta,proto3" json:"delta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareMatchRunsResponse) Reset() {
+	*x = CompareMatchRunsResponse{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareMatchRunsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareMatchRunsResponse) ProtoMessage() {}
+
+func (x *CompareMatchRunsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareMatchRunsResponse.ProtoReflect.Descriptor instead.
+func (*CompareMatchRunsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CompareMatchRunsResponse) GetInBoth() []*ComparedPair {
+	if x != nil {
+		return x.InBoth
+	}
+	return nil
+}
+
+func (x *CompareMatchRunsResponse) GetOnlyInRun() []*ComparedPair {
+	if x != nil {
+		return x.OnlyInRun
+	}
+	return nil
+}
+
+func (x *CompareMatchRunsResponse) GetOnlyInOther() []*ComparedPair {
+	if x != nil {
+		return x.OnlyInOther
+	}
+	return nil
+}
+
+func (x *CompareMatchRunsResponse) GetDelta() *MetricsDelta {
+	if x != nil {
+		return x.Delta
+	}
+	return nil
+}
+
+// PublishMatchRunRequest names a run.
+type PublishMatchRunRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishMatchRunRequest) Reset() {
+	*x = PublishMatchRunRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishMatchRunRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishMatchRunRequest) ProtoMessage() {}
+
+func (x *PublishMatchRunRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishMatchRunRequest.ProtoReflect.Descriptor instead.
+func (*PublishMatchRunRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PublishMatchRunRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// GetMatchRequest names a match.
+type GetMatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMatchRequest) Reset() {
+	*x = GetMatchRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMatchRequest) ProtoMessage() {}
+
+func (x *GetMatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMatchRequest.ProtoReflect.Descriptor instead.
+func (*GetMatchRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetMatchRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// ListMatchesRequest pages through matches; every filter is optional.
+type ListMatchesRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	State     MatchState             `protobuf:"varint,2,opt,name=state,proto3,enum=tandem.matching.v1.MatchState" json:"state,omitempty"`
+	// Matches where this participant is the mentor or the mentee.
+	ParticipantId string `protobuf:"bytes,3,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	PageSize      int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMatchesRequest) Reset() {
+	*x = ListMatchesRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMatchesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMatchesRequest) ProtoMessage() {}
+
+func (x *ListMatchesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMatchesRequest.ProtoReflect.Descriptor instead.
+func (*ListMatchesRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListMatchesRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *ListMatchesRequest) GetState() MatchState {
+	if x != nil {
+		return x.State
+	}
+	return MatchState_MATCH_STATE_UNSPECIFIED
+}
+
+func (x *ListMatchesRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *ListMatchesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMatchesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListMatchesResponse is one page of matches.
+type ListMatchesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Matches       []*Match               `protobuf:"bytes,1,rep,name=matches,proto3" json:"matches,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMatchesResponse) Reset() {
+	*x = ListMatchesResponse{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMatchesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMatchesResponse) ProtoMessage() {}
+
+func (x *ListMatchesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMatchesResponse.ProtoReflect.Descriptor instead.
+func (*ListMatchesResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListMatchesResponse) GetMatches() []*Match {
+	if x != nil {
+		return x.Matches
+	}
+	return nil
+}
+
+func (x *ListMatchesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// CreateMatchRequest pairs two participants of a program by hand.
+type CreateMatchRequest struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId           string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	MentorParticipantId string                 `protobuf:"bytes,2,opt,name=mentor_participant_id,json=mentorParticipantId,proto3" json:"mentor_participant_id,omitempty"`
+	MenteeParticipantId string                 `protobuf:"bytes,3,opt,name=mentee_participant_id,json=menteeParticipantId,proto3" json:"mentee_participant_id,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *CreateMatchRequest) Reset() {
+	*x = CreateMatchRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMatchRequest) ProtoMessage() {}
+
+func (x *CreateMatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMatchRequest.ProtoReflect.Descriptor instead.
+func (*CreateMatchRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *CreateMatchRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *CreateMatchRequest) GetMentorParticipantId() string {
+	if x != nil {
+		return x.MentorParticipantId
+	}
+	return ""
+}
+
+func (x *CreateMatchRequest) GetMenteeParticipantId() string {
+	if x != nil {
+		return x.MenteeParticipantId
+	}
+	return ""
+}
+
+// AcceptMatchRequest records one side's acceptance.
+type AcceptMatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The accepting participant: the match's mentor or mentee.
+	ParticipantId string `protobuf:"bytes,2,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcceptMatchRequest) Reset() {
+	*x = AcceptMatchRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptMatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptMatchRequest) ProtoMessage() {}
+
+func (x *AcceptMatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptMatchRequest.ProtoReflect.Descriptor instead.
+func (*AcceptMatchRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *AcceptMatchRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AcceptMatchRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+// DeclineMatchRequest declines a match.
+type DeclineMatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The declining participant: the match's mentor or mentee; empty when a
+	// program manager or admin declines on their behalf.
+	ParticipantId string `protobuf:"bytes,2,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclineMatchRequest) Reset() {
+	*x = DeclineMatchRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclineMatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclineMatchRequest) ProtoMessage() {}
+
+func (x *DeclineMatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclineMatchRequest.ProtoReflect.Descriptor instead.
+func (*DeclineMatchRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *DeclineMatchRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeclineMatchRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *DeclineMatchRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ActivateMatchRequest names an ACCEPTED match.
+type ActivateMatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActivateMatchRequest) Reset() {
+	*x = ActivateMatchRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActivateMatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActivateMatchRequest) ProtoMessage() {}
+
+func (x *ActivateMatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActivateMatchRequest.ProtoReflect.Descriptor instead.
+func (*ActivateMatchRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ActivateMatchRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// EndMatchRequest ends an ACTIVE match.
+type EndMatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EndMatchRequest) Reset() {
+	*x = EndMatchRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EndMatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EndMatchRequest) ProtoMessage() {}
+
+func (x *EndMatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EndMatchRequest.ProtoReflect.Descriptor instead.
+func (*EndMatchRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *EndMatchRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *EndMatchRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// MatchRequest is one participant's request to pair up with another of the
+// same program, one a mentor and the other a mentee.
+type MatchRequest struct {
+	state                  protoimpl.MessageState `protogen:"open.v1"`
+	Id                     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ProgramId              string                 `protobuf:"bytes,2,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	RequesterParticipantId string                 `protobuf:"bytes,3,opt,name=requester_participant_id,json=requesterParticipantId,proto3" json:"requester_participant_id,omitempty"`
+	TargetParticipantId    string                 `protobuf:"bytes,4,opt,name=target_participant_id,json=targetParticipantId,proto3" json:"target_participant_id,omitempty"`
+	RequesterPersonId      string                 `protobuf:"bytes,5,opt,name=requester_person_id,json=requesterPersonId,proto3" json:"requester_person_id,omitempty"`
+	TargetPersonId         string                 `protobuf:"bytes,6,opt,name=target_person_id,json=targetPersonId,proto3" json:"target_person_id,omitempty"`
+	// The requester's role; the target has the other one.
+	RequesterRole v1.ParticipantRole `protobuf:"varint,7,opt,name=requester_role,json=requesterRole,proto3,enum=tandem.participant.v1.ParticipantRole" json:"requester_role,omitempty"`
+	Message       string             `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	State         MatchRequestState  `protobuf:"varint,9,opt,name=state,proto3,enum=tandem.matching.v1.MatchRequestState" json:"state,omitempty"`
+	// Why it was rejected.
+	Reason string `protobuf:"bytes,10,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The match created by the approval.
+	MatchId       string                 `protobuf:"bytes,11,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchRequest) Reset() {
+	*x = MatchRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchRequest) ProtoMessage() {}
+
+func (x *MatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchRequest.ProtoReflect.Descriptor instead.
+func (*MatchRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *MatchRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetRequesterParticipantId() string {
+	if x != nil {
+		return x.RequesterParticipantId
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetTargetParticipantId() string {
+	if x != nil {
+		return x.TargetParticipantId
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetRequesterPersonId() string {
+	if x != nil {
+		return x.RequesterPersonId
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetTargetPersonId() string {
+	if x != nil {
+		return x.TargetPersonId
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetRequesterRole() v1.ParticipantRole {
+	if x != nil {
+		return x.RequesterRole
+	}
+	return v1.ParticipantRole(0)
+}
+
+func (x *MatchRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetState() MatchRequestState {
+	if x != nil {
+		return x.State
+	}
+	return MatchRequestState_MATCH_REQUEST_STATE_UNSPECIFIED
+}
+
+func (x *MatchRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *MatchRequest) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *MatchRequest) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+// CreateMatchRequestRequest asks to pair up.
+type CreateMatchRequestRequest struct {
+	state                  protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId              string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	RequesterParticipantId string                 `protobuf:"bytes,2,opt,name=requester_participant_id,json=requesterParticipantId,proto3" json:"requester_participant_id,omitempty"`
+	TargetParticipantId    string                 `protobuf:"bytes,3,opt,name=target_participant_id,json=targetParticipantId,proto3" json:"target_participant_id,omitempty"`
+	Message                string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *CreateMatchRequestRequest) Reset() {
+	*x = CreateMatchRequestRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateMatchRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateMatchRequestRequest) ProtoMessage() {}
+
+func (x *CreateMatchRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateMatchRequestRequest.ProtoReflect.Descriptor instead.
+func (*CreateMatchRequestRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *CreateMatchRequestRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *CreateMatchRequestRequest) GetRequesterParticipantId() string {
+	if x != nil {
+		return x.RequesterParticipantId
+	}
+	return ""
+}
+
+func (x *CreateMatchRequestRequest) GetTargetParticipantId() string {
+	if x != nil {
+		return x.TargetParticipantId
+	}
+	return ""
+}
+
+func (x *CreateMatchRequestRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// GetMatchRequestRequest names a request.
+type GetMatchRequestRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMatchRequestRequest) Reset() {
+	*x = GetMatchRequestRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMatchRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMatchRequestRequest) ProtoMessage() {}
+
+func (x *GetMatchRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMatchRequestRequest.ProtoReflect.Descriptor instead.
+func (*GetMatchRequestRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetMatchRequestRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// ListMatchRequestsRequest pages through requests; every filter is
+// optional.
+type ListMatchRequestsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	// Requests this participant made or received.
+	ParticipantId string            `protobuf:"bytes,2,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	State         MatchRequestState `protobuf:"varint,3,opt,name=state,proto3,enum=tandem.matching.v1.MatchRequestState" json:"state,omitempty"`
+	PageSize      int32             `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string            `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMatchRequestsRequest) Reset() {
+	*x = ListMatchRequestsRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMatchRequestsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMatchRequestsRequest) ProtoMessage() {}
+
+func (x *ListMatchRequestsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMatchRequestsRequest.ProtoReflect.Descriptor instead.
+func (*ListMatchRequestsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListMatchRequestsRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *ListMatchRequestsRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *ListMatchRequestsRequest) GetState() MatchRequestState {
+	if x != nil {
+		return x.State
+	}
+	return MatchRequestState_MATCH_REQUEST_STATE_UNSPECIFIED
+}
+
+func (x *ListMatchRequestsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListMatchRequestsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListMatchRequestsResponse is one page of requests.
+type ListMatchRequestsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Requests      []*MatchRequest        `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMatchRequestsResponse) Reset() {
+	*x = ListMatchRequestsResponse{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMatchRequestsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMatchRequestsResponse) ProtoMessage() {}
+
+func (x *ListMatchRequestsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMatchRequestsResponse.ProtoReflect.Descriptor instead.
+func (*ListMatchRequestsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListMatchRequestsResponse) GetRequests() []*MatchRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+func (x *ListMatchRequestsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ApproveMatchRequestRequest approves a request.
+type ApproveMatchRequestRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The approving participant, the request's target; empty when an admin
+	// or program manager approves.
+	ParticipantId string `protobuf:"bytes,2,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveMatchRequestRequest) Reset() {
+	*x = ApproveMatchRequestRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveMatchRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveMatchRequestRequest) ProtoMessage() {}
+
+func (x *ApproveMatchRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveMatchRequestRequest.ProtoReflect.Descriptor instead.
+func (*ApproveMatchRequestRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ApproveMatchRequestRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ApproveMatchRequestRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+// RejectMatchRequestRequest rejects a request.
+type RejectMatchRequestRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The rejecting participant, the request's target; empty when an admin
+	// or program manager rejects.
+	ParticipantId string `protobuf:"bytes,2,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RejectMatchRequestRequest) Reset() {
+	*x = RejectMatchRequestRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RejectMatchRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RejectMatchRequestRequest) ProtoMessage() {}
+
+func (x *RejectMatchRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RejectMatchRequestRequest.ProtoReflect.Descriptor instead.
+func (*RejectMatchRequestRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *RejectMatchRequestRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RejectMatchRequestRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *RejectMatchRequestRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// CancelMatchRequestRequest withdraws a request.
+type CancelMatchRequestRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The cancelling participant, the requester; empty when an admin or
+	// program manager cancels.
+	ParticipantId string `protobuf:"bytes,2,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelMatchRequestRequest) Reset() {
+	*x = CancelMatchRequestRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelMatchRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelMatchRequestRequest) ProtoMessage() {}
+
+func (x *CancelMatchRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelMatchRequestRequest.ProtoReflect.Descriptor instead.
+func (*CancelMatchRequestRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *CancelMatchRequestRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CancelMatchRequestRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+// ListCandidatesRequest asks for one participant's best partners.
+type ListCandidatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId     string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	ParticipantId string                 `protobuf:"bytes,2,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	// How many, 1 to 100; 0 means 10.
+	K             int32 `protobuf:"varint,3,opt,name=k,proto3" json:"k,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCandidatesRequest) Reset() {
+	*x = ListCandidatesRequest{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCandidatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCandidatesRequest) ProtoMessage() {}
+
+func (x *ListCandidatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCandidatesRequest.ProtoReflect.Descriptor instead.
+func (*ListCandidatesRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ListCandidatesRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *ListCandidatesRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *ListCandidatesRequest) GetK() int32 {
+	if x != nil {
+		return x.K
+	}
+	return 0
+}
+
+// Candidate is one suggested partner.
+type Candidate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ParticipantId string                 `protobuf:"bytes,1,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	PersonId      string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// 0 to 100.
+	Score         float64        `protobuf:"fixed64,3,opt,name=score,proto3" json:"score,omitempty"`
+	Factors       []*FactorScore `protobuf:"bytes,4,rep,name=factors,proto3" json:"factors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Candidate) Reset() {
+	*x = Candidate{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Candidate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Candidate) ProtoMessage() {}
+
+func (x *Candidate) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Candidate.ProtoReflect.Descriptor instead.
+func (*Candidate) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *Candidate) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *Candidate) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *Candidate) GetScore() float64 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *Candidate) GetFactors() []*FactorScore {
+	if x != nil {
+		return x.Factors
+	}
+	return nil
+}
+
+// ListCandidatesResponse lists the candidates, best first.
+type ListCandidatesResponse struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Candidates []*Candidate           `protobuf:"bytes,1,rep,name=candidates,proto3" json:"candidates,omitempty"`
+	// The scoring configuration version and the projection epoch the list
+	// was computed at.
+	ConfigVersion int64 `protobuf:"varint,2,opt,name=config_version,json=configVersion,proto3" json:"config_version,omitempty"`
+	Epoch         int64 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCandidatesResponse) Reset() {
+	*x = ListCandidatesResponse{}
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCandidatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCandidatesResponse) ProtoMessage() {}
+
+func (x *ListCandidatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_matching_v1_matching_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCandidatesResponse.ProtoReflect.Descriptor instead.
+func (*ListCandidatesResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_matching_v1_matching_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ListCandidatesResponse) GetCandidates() []*Candidate {
+	if x != nil {
+		return x.Candidates
+	}
+	return nil
+}
+
+func (x *ListCandidatesResponse) GetConfigVersion() int64 {
+	if x != nil {
+		return x.ConfigVersion
+	}
+	return 0
+}
+
+func (x *ListCandidatesResponse) GetEpoch() int64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
 var File_tandem_matching_v1_matching_proto protoreflect.FileDescriptor
 
 const file_tandem_matching_v1_matching_proto_rawDesc = "" +
 	"\n" +
-	"!tandem/matching/v1/matching.proto\x12\x12tandem.matching.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x04\n" +
+	"!tandem/matching/v1/matching.proto\x12\x12tandem.matching.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a'tandem/participant/v1/participant.proto\"\xca\x04\n" +
 	"\aWeights\x12H\n" +
 	"\x13competency_coverage\x18\x01 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\x12competencyCoverage\x12<\n" +
 	"\rseniority_gap\x18\x02 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\fseniorityGap\x12B\n" +
@@ -568,7 +3544,10 @@ const file_tandem_matching_v1_matching_proto_rawDesc = "" +
 	"\x10style_complement\x18\a \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\x0fstyleComplement\x127\n" +
 	"\n" +
 	"preference\x18\b \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\n" +
-	"preference\"\x86\x03\n" +
+	"preference\x127\n" +
+	"\n" +
+	"motivation\x18\t \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\n" +
+	"motivation\"\xc5\x04\n" +
 	"\rScoringConfig\x12(\n" +
 	"\n" +
 	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\x12!\n" +
@@ -579,12 +3558,19 @@ const file_tandem_matching_v1_matching_proto_rawDesc = "" +
 	"\x17require_shared_language\x18\x05 \x01(\bR\x15requireSharedLanguage\x12=\n" +
 	"\x0emin_pair_score\x18\x06 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\fminPairScore\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"u\n" +
+	"updateTime\x12H\n" +
+	"\n" +
+	"acceptance\x18\b \x01(\x0e2\x1e.tandem.matching.v1.AcceptanceB\b\xbaH\x05\x82\x01\x02\x10\x01R\n" +
+	"acceptance\x12;\n" +
+	"\x14max_pending_requests\x18\t \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x14(\x00R\x12maxPendingRequests\x126\n" +
+	"\x11request_ttl_hours\x18\n" +
+	" \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf0\x10(\x00R\x0frequestTtlHours\"u\n" +
 	"\vFactorScore\x12\x16\n" +
 	"\x06factor\x18\x01 \x01(\tR\x06factor\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x16\n" +
 	"\x06weight\x18\x03 \x01(\x01R\x06weight\x12 \n" +
-	"\vexplanation\x18\x04 \x01(\tR\vexplanation\"\x9f\x03\n" +
+	"\vexplanation\x18\x04 \x01(\tR\vexplanation\"\xb7\x06\n" +
 	"\x05Match\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
 	"\n" +
@@ -597,12 +3583,248 @@ const file_tandem_matching_v1_matching_proto_rawDesc = "" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"C\n" +
+	"updateTime\x12\x15\n" +
+	"\x06run_id\x18\n" +
+	" \x01(\tR\x05runId\x127\n" +
+	"\x06source\x18\v \x01(\x0e2\x1f.tandem.matching.v1.MatchSourceR\x06source\x12(\n" +
+	"\x10mentor_person_id\x18\f \x01(\tR\x0ementorPersonId\x12(\n" +
+	"\x10mentee_person_id\x18\r \x01(\tR\x0ementeePersonId\x12'\n" +
+	"\x0fmentor_accepted\x18\x0e \x01(\bR\x0ementorAccepted\x12'\n" +
+	"\x0fmentee_accepted\x18\x0f \x01(\bR\x0ementeeAccepted\x12\x1d\n" +
+	"\n" +
+	"end_reason\x18\x10 \x01(\tR\tendReason\x12%\n" +
+	"\x0edecline_reason\x18\x11 \x01(\tR\rdeclineReason\x12;\n" +
+	"\x1adeclined_by_participant_id\x18\x12 \x01(\tR\x17declinedByParticipantId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x13 \x01(\tR\trequestId\"C\n" +
 	"\x17GetScoringConfigRequest\x12(\n" +
 	"\n" +
 	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\"_\n" +
 	"\x1aUpdateScoringConfigRequest\x12A\n" +
-	"\x06config\x18\x01 \x01(\v2!.tandem.matching.v1.ScoringConfigB\x06\xbaH\x03\xc8\x01\x01R\x06config*\xa6\x01\n" +
+	"\x06config\x18\x01 \x01(\v2!.tandem.matching.v1.ScoringConfigB\x06\xbaH\x03\xc8\x01\x01R\x06config\"\xb2\x01\n" +
+	"\x0eSegmentMetrics\x12\x1c\n" +
+	"\tdimension\x18\x01 \x01(\tR\tdimension\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x18\n" +
+	"\amentees\x18\x03 \x01(\x05R\amentees\x12\x18\n" +
+	"\amatched\x18\x04 \x01(\x05R\amatched\x12\x1d\n" +
+	"\n" +
+	"mean_score\x18\x05 \x01(\x01R\tmeanScore\x12\x1b\n" +
+	"\tmin_score\x18\x06 \x01(\x01R\bminScore\"\x88\x03\n" +
+	"\x0fMatchRunMetrics\x12\x18\n" +
+	"\amentees\x18\x01 \x01(\x05R\amentees\x12\x18\n" +
+	"\amentors\x18\x02 \x01(\x05R\amentors\x12\x14\n" +
+	"\x05pairs\x18\x03 \x01(\x05R\x05pairs\x12\x1a\n" +
+	"\bcoverage\x18\x04 \x01(\x01R\bcoverage\x12\x1d\n" +
+	"\n" +
+	"mean_score\x18\x05 \x01(\x01R\tmeanScore\x12\x1b\n" +
+	"\tmin_score\x18\x06 \x01(\x01R\bminScore\x12\x1f\n" +
+	"\vtotal_score\x18\a \x01(\x01R\n" +
+	"totalScore\x12\x1c\n" +
+	"\thistogram\x18\b \x03(\x05R\thistogram\x12>\n" +
+	"\bsegments\x18\t \x03(\v2\".tandem.matching.v1.SegmentMetricsR\bsegments\x12)\n" +
+	"\x10excluded_mentees\x18\n" +
+	" \x01(\x05R\x0fexcludedMentees\x12)\n" +
+	"\x10excluded_mentors\x18\v \x01(\x05R\x0fexcludedMentors\"\xf9\x05\n" +
+	"\bMatchRun\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x02 \x01(\tR\tprogramId\x127\n" +
+	"\x05state\x18\x03 \x01(\x0e2!.tandem.matching.v1.MatchRunStateR\x05state\x12=\n" +
+	"\bstrategy\x18\x04 \x01(\x0e2!.tandem.matching.v1.MatchStrategyR\bstrategy\x125\n" +
+	"\x16maximise_participation\x18\x05 \x01(\bR\x15maximiseParticipation\x12)\n" +
+	"\x10progress_percent\x18\x06 \x01(\x05R\x0fprogressPercent\x12\x14\n" +
+	"\x05error\x18\a \x01(\tR\x05error\x12=\n" +
+	"\ametrics\x18\b \x01(\v2#.tandem.matching.v1.MatchRunMetricsR\ametrics\x129\n" +
+	"\x06config\x18\t \x01(\v2!.tandem.matching.v1.ScoringConfigR\x06config\x12%\n" +
+	"\x0econfig_version\x18\n" +
+	" \x01(\x03R\rconfigVersion\x12\x17\n" +
+	"\awhat_if\x18\v \x01(\bR\x06whatIf\x12\x1c\n" +
+	"\tcertified\x18\f \x01(\bR\tcertified\x12;\n" +
+	"\vcreate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vfinish_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishTime\x12=\n" +
+	"\fpublish_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\vpublishTime\x12\x14\n" +
+	"\x05epoch\x18\x10 \x01(\x03R\x05epoch\x12'\n" +
+	"\x0fmatches_created\x18\x11 \x01(\x05R\x0ematchesCreated\"\x8d\x02\n" +
+	"\x15CreateMatchRunRequest\x12(\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\x12G\n" +
+	"\bstrategy\x18\x02 \x01(\x0e2!.tandem.matching.v1.MatchStrategyB\b\xbaH\x05\x82\x01\x02\x10\x01R\bstrategy\x125\n" +
+	"\x16maximise_participation\x18\x03 \x01(\bR\x15maximiseParticipation\x12J\n" +
+	"\x0fconfig_override\x18\x04 \x01(\v2!.tandem.matching.v1.ScoringConfigR\x0econfigOverride\"/\n" +
+	"\x12GetMatchRunRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"\x92\x01\n" +
+	"\x14ListMatchRunsRequest\x12(\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"q\n" +
+	"\x15ListMatchRunsResponse\x120\n" +
+	"\x04runs\x18\x01 \x03(\v2\x1c.tandem.matching.v1.MatchRunR\x04runs\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x02\n" +
+	"\fMatchRunPair\x122\n" +
+	"\x15mentor_participant_id\x18\x01 \x01(\tR\x13mentorParticipantId\x122\n" +
+	"\x15mentee_participant_id\x18\x02 \x01(\tR\x13menteeParticipantId\x12(\n" +
+	"\x10mentor_person_id\x18\x03 \x01(\tR\x0ementorPersonId\x12(\n" +
+	"\x10mentee_person_id\x18\x04 \x01(\tR\x0ementeePersonId\x12\x14\n" +
+	"\x05score\x18\x05 \x01(\x01R\x05score\x129\n" +
+	"\afactors\x18\x06 \x03(\v2\x1f.tandem.matching.v1.FactorScoreR\afactors\"\x8e\x01\n" +
+	"\x18ListMatchRunPairsRequest\x12 \n" +
+	"\x06run_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05runId\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"{\n" +
+	"\x19ListMatchRunPairsResponse\x126\n" +
+	"\x05pairs\x18\x01 \x03(\v2 .tandem.matching.v1.MatchRunPairR\x05pairs\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc6\x01\n" +
+	"\x14UnmatchedParticipant\x12%\n" +
+	"\x0eparticipant_id\x18\x01 \x01(\tR\rparticipantId\x12\x1b\n" +
+	"\tperson_id\x18\x02 \x01(\tR\bpersonId\x12:\n" +
+	"\x04role\x18\x03 \x01(\x0e2&.tandem.participant.v1.ParticipantRoleR\x04role\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x16\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\"\x92\x01\n" +
+	"\x1cListMatchRunUnmatchedRequest\x12 \n" +
+	"\x06run_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05runId\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x8f\x01\n" +
+	"\x1dListMatchRunUnmatchedResponse\x12F\n" +
+	"\tunmatched\x18\x01 \x03(\v2(.tandem.matching.v1.UnmatchedParticipantR\tunmatched\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"h\n" +
+	"\x17CompareMatchRunsRequest\x12 \n" +
+	"\x06run_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05runId\x12+\n" +
+	"\fother_run_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"otherRunId\"\xad\x01\n" +
+	"\fComparedPair\x122\n" +
+	"\x15mentor_participant_id\x18\x01 \x01(\tR\x13mentorParticipantId\x122\n" +
+	"\x15mentee_participant_id\x18\x02 \x01(\tR\x13menteeParticipantId\x12\x14\n" +
+	"\x05score\x18\x03 \x01(\x01R\x05score\x12\x1f\n" +
+	"\vother_score\x18\x04 \x01(\x01R\n" +
+	"otherScore\"\x9d\x01\n" +
+	"\fMetricsDelta\x12\x14\n" +
+	"\x05pairs\x18\x01 \x01(\x05R\x05pairs\x12\x1a\n" +
+	"\bcoverage\x18\x02 \x01(\x01R\bcoverage\x12\x1d\n" +
+	"\n" +
+	"mean_score\x18\x03 \x01(\x01R\tmeanScore\x12\x1b\n" +
+	"\tmin_score\x18\x04 \x01(\x01R\bminScore\x12\x1f\n" +
+	"\vtotal_score\x18\x05 \x01(\x01R\n" +
+	"totalScore\"\x95\x02\n" +
+	"\x18CompareMatchRunsResponse\x129\n" +
+	"\ain_both\x18\x01 \x03(\v2 .tandem.matching.v1.ComparedPairR\x06inBoth\x12@\n" +
+	"\vonly_in_run\x18\x02 \x03(\v2 .tandem.matching.v1.ComparedPairR\tonlyInRun\x12D\n" +
+	"\ronly_in_other\x18\x03 \x03(\v2 .tandem.matching.v1.ComparedPairR\vonlyInOther\x126\n" +
+	"\x05delta\x18\x04 \x01(\v2 .tandem.matching.v1.MetricsDeltaR\x05delta\"3\n" +
+	"\x16PublishMatchRunRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\",\n" +
+	"\x0fGetMatchRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"\xfe\x01\n" +
+	"\x12ListMatchesRequest\x12&\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\tprogramId\x12>\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1e.tandem.matching.v1.MatchStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12.\n" +
+	"\x0eparticipant_id\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\rparticipantId\x12'\n" +
+	"\tpage_size\x18\x04 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"r\n" +
+	"\x13ListMatchesResponse\x123\n" +
+	"\amatches\x18\x01 \x03(\v2\x19.tandem.matching.v1.MatchR\amatches\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbc\x01\n" +
+	"\x12CreateMatchRequest\x12(\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\x12=\n" +
+	"\x15mentor_participant_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x13mentorParticipantId\x12=\n" +
+	"\x15mentee_participant_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x13menteeParticipantId\"a\n" +
+	"\x12AcceptMatchRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x120\n" +
+	"\x0eparticipant_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rparticipantId\"\x82\x01\n" +
+	"\x13DeclineMatchRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12.\n" +
+	"\x0eparticipant_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\rparticipantId\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\"1\n" +
+	"\x14ActivateMatchRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"P\n" +
+	"\x0fEndMatchRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12\"\n" +
+	"\x06reason\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\"\x95\x05\n" +
+	"\fMatchRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x02 \x01(\tR\tprogramId\x128\n" +
+	"\x18requester_participant_id\x18\x03 \x01(\tR\x16requesterParticipantId\x122\n" +
+	"\x15target_participant_id\x18\x04 \x01(\tR\x13targetParticipantId\x12.\n" +
+	"\x13requester_person_id\x18\x05 \x01(\tR\x11requesterPersonId\x12(\n" +
+	"\x10target_person_id\x18\x06 \x01(\tR\x0etargetPersonId\x12M\n" +
+	"\x0erequester_role\x18\a \x01(\x0e2&.tandem.participant.v1.ParticipantRoleR\rrequesterRole\x12\x18\n" +
+	"\amessage\x18\b \x01(\tR\amessage\x12;\n" +
+	"\x05state\x18\t \x01(\x0e2%.tandem.matching.v1.MatchRequestStateR\x05state\x12\x16\n" +
+	"\x06reason\x18\n" +
+	" \x01(\tR\x06reason\x12\x19\n" +
+	"\bmatch_id\x18\v \x01(\tR\amatchId\x12;\n" +
+	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12;\n" +
+	"\vexpire_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"\xed\x01\n" +
+	"\x19CreateMatchRequestRequest\x12(\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\x12C\n" +
+	"\x18requester_participant_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x16requesterParticipantId\x12=\n" +
+	"\x15target_participant_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x13targetParticipantId\x12\"\n" +
+	"\amessage\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\amessage\"3\n" +
+	"\x16GetMatchRequestRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"\x8b\x02\n" +
+	"\x18ListMatchRequestsRequest\x12&\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\tprogramId\x12.\n" +
+	"\x0eparticipant_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\rparticipantId\x12E\n" +
+	"\x05state\x18\x03 \x01(\x0e2%.tandem.matching.v1.MatchRequestStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12'\n" +
+	"\tpage_size\x18\x04 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x81\x01\n" +
+	"\x19ListMatchRequestsResponse\x12<\n" +
+	"\brequests\x18\x01 \x03(\v2 .tandem.matching.v1.MatchRequestR\brequests\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"g\n" +
+	"\x1aApproveMatchRequestRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12.\n" +
+	"\x0eparticipant_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\rparticipantId\"\x88\x01\n" +
+	"\x19RejectMatchRequestRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12.\n" +
+	"\x0eparticipant_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\rparticipantId\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\"f\n" +
+	"\x19CancelMatchRequestRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12.\n" +
+	"\x0eparticipant_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\rparticipantId\"\x8c\x01\n" +
+	"\x15ListCandidatesRequest\x12(\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\x120\n" +
+	"\x0eparticipant_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rparticipantId\x12\x17\n" +
+	"\x01k\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x01k\"\xa0\x01\n" +
+	"\tCandidate\x12%\n" +
+	"\x0eparticipant_id\x18\x01 \x01(\tR\rparticipantId\x12\x1b\n" +
+	"\tperson_id\x18\x02 \x01(\tR\bpersonId\x12\x14\n" +
+	"\x05score\x18\x03 \x01(\x01R\x05score\x129\n" +
+	"\afactors\x18\x04 \x03(\v2\x1f.tandem.matching.v1.FactorScoreR\afactors\"\x94\x01\n" +
+	"\x16ListCandidatesResponse\x12=\n" +
+	"\n" +
+	"candidates\x18\x01 \x03(\v2\x1d.tandem.matching.v1.CandidateR\n" +
+	"candidates\x12%\n" +
+	"\x0econfig_version\x18\x02 \x01(\x03R\rconfigVersion\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\x03R\x05epoch*n\n" +
+	"\n" +
+	"Acceptance\x12\x1a\n" +
+	"\x16ACCEPTANCE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fACCEPTANCE_BOTH\x10\x01\x12\x15\n" +
+	"\x11ACCEPTANCE_MENTEE\x10\x02\x12\x18\n" +
+	"\x14ACCEPTANCE_AUTOMATIC\x10\x03*\xa6\x01\n" +
 	"\n" +
 	"MatchState\x12\x1b\n" +
 	"\x17MATCH_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
@@ -610,10 +3832,53 @@ const file_tandem_matching_v1_matching_proto_rawDesc = "" +
 	"\x14MATCH_STATE_ACCEPTED\x10\x02\x12\x16\n" +
 	"\x12MATCH_STATE_ACTIVE\x10\x03\x12\x18\n" +
 	"\x14MATCH_STATE_DECLINED\x10\x04\x12\x15\n" +
-	"\x11MATCH_STATE_ENDED\x10\x052\xd2\x02\n" +
+	"\x11MATCH_STATE_ENDED\x10\x05*t\n" +
+	"\vMatchSource\x12\x1c\n" +
+	"\x18MATCH_SOURCE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10MATCH_SOURCE_RUN\x10\x01\x12\x17\n" +
+	"\x13MATCH_SOURCE_MANUAL\x10\x02\x12\x18\n" +
+	"\x14MATCH_SOURCE_REQUEST\x10\x03*\xa7\x01\n" +
+	"\rMatchRunState\x12\x1f\n" +
+	"\x1bMATCH_RUN_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17MATCH_RUN_STATE_RUNNING\x10\x01\x12\x1d\n" +
+	"\x19MATCH_RUN_STATE_SUCCEEDED\x10\x02\x12\x1a\n" +
+	"\x16MATCH_RUN_STATE_FAILED\x10\x03\x12\x1d\n" +
+	"\x19MATCH_RUN_STATE_PUBLISHED\x10\x04*f\n" +
+	"\rMatchStrategy\x12\x1e\n" +
+	"\x1aMATCH_STRATEGY_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16MATCH_STRATEGY_OPTIMAL\x10\x01\x12\x19\n" +
+	"\x15MATCH_STRATEGY_STABLE\x10\x02*\xe1\x01\n" +
+	"\x11MatchRequestState\x12#\n" +
+	"\x1fMATCH_REQUEST_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bMATCH_REQUEST_STATE_PENDING\x10\x01\x12 \n" +
+	"\x1cMATCH_REQUEST_STATE_APPROVED\x10\x02\x12 \n" +
+	"\x1cMATCH_REQUEST_STATE_REJECTED\x10\x03\x12!\n" +
+	"\x1dMATCH_REQUEST_STATE_CANCELLED\x10\x04\x12\x1f\n" +
+	"\x1bMATCH_REQUEST_STATE_EXPIRED\x10\x052\x8f\x19\n" +
 	"\x0fMatchingService\x12\x93\x01\n" +
 	"\x10GetScoringConfig\x12+.tandem.matching.v1.GetScoringConfigRequest\x1a!.tandem.matching.v1.ScoringConfig\"/\x82\xd3\xe4\x93\x02)\x12'/v1/programs/{program_id}/scoringConfig\x12\xa8\x01\n" +
-	"\x13UpdateScoringConfig\x12..tandem.matching.v1.UpdateScoringConfigRequest\x1a!.tandem.matching.v1.ScoringConfig\">\x82\xd3\xe4\x93\x028:\x06config\x1a./v1/programs/{config.program_id}/scoringConfigBCZAgithub.com/tandem-oss/tandem/gen/go/tandem/matching/v1;matchingv1b\x06proto3"
+	"\x13UpdateScoringConfig\x12..tandem.matching.v1.UpdateScoringConfigRequest\x1a!.tandem.matching.v1.ScoringConfig\">\x82\xd3\xe4\x93\x028:\x06config\x1a./v1/programs/{config.program_id}/scoringConfig\x12\x89\x01\n" +
+	"\x0eCreateMatchRun\x12).tandem.matching.v1.CreateMatchRunRequest\x1a\x1c.tandem.matching.v1.MatchRun\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/programs/{program_id}/matchRuns\x12o\n" +
+	"\vGetMatchRun\x12&.tandem.matching.v1.GetMatchRunRequest\x1a\x1c.tandem.matching.v1.MatchRun\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/matchRuns/{id}\x12\x91\x01\n" +
+	"\rListMatchRuns\x12(.tandem.matching.v1.ListMatchRunsRequest\x1a).tandem.matching.v1.ListMatchRunsResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/programs/{program_id}/matchRuns\x12\x96\x01\n" +
+	"\x11ListMatchRunPairs\x12,.tandem.matching.v1.ListMatchRunPairsRequest\x1a-.tandem.matching.v1.ListMatchRunPairsResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/matchRuns/{run_id}/pairs\x12\xa6\x01\n" +
+	"\x15ListMatchRunUnmatched\x120.tandem.matching.v1.ListMatchRunUnmatchedRequest\x1a1.tandem.matching.v1.ListMatchRunUnmatchedResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/matchRuns/{run_id}/unmatched\x12\x95\x01\n" +
+	"\x10CompareMatchRuns\x12+.tandem.matching.v1.CompareMatchRunsRequest\x1a,.tandem.matching.v1.CompareMatchRunsResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/matchRuns/{run_id}:compare\x12\x82\x01\n" +
+	"\x0fPublishMatchRun\x12*.tandem.matching.v1.PublishMatchRunRequest\x1a\x1c.tandem.matching.v1.MatchRun\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/matchRuns/{id}:publish\x12d\n" +
+	"\bGetMatch\x12#.tandem.matching.v1.GetMatchRequest\x1a\x19.tandem.matching.v1.Match\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/matches/{id}\x12s\n" +
+	"\vListMatches\x12&.tandem.matching.v1.ListMatchesRequest\x1a'.tandem.matching.v1.ListMatchesResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/matches\x12~\n" +
+	"\vCreateMatch\x12&.tandem.matching.v1.CreateMatchRequest\x1a\x19.tandem.matching.v1.Match\",\x82\xd3\xe4\x93\x02&:\x01*\"!/v1/programs/{program_id}/matches\x12t\n" +
+	"\vAcceptMatch\x12&.tandem.matching.v1.AcceptMatchRequest\x1a\x19.tandem.matching.v1.Match\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/matches/{id}:accept\x12w\n" +
+	"\fDeclineMatch\x12'.tandem.matching.v1.DeclineMatchRequest\x1a\x19.tandem.matching.v1.Match\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/matches/{id}:decline\x12z\n" +
+	"\rActivateMatch\x12(.tandem.matching.v1.ActivateMatchRequest\x1a\x19.tandem.matching.v1.Match\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/matches/{id}:activate\x12k\n" +
+	"\bEndMatch\x12#.tandem.matching.v1.EndMatchRequest\x1a\x19.tandem.matching.v1.Match\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/matches/{id}:end\x12\x99\x01\n" +
+	"\x12CreateMatchRequest\x12-.tandem.matching.v1.CreateMatchRequestRequest\x1a .tandem.matching.v1.MatchRequest\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/programs/{program_id}/matchRequests\x12\x7f\n" +
+	"\x0fGetMatchRequest\x12*.tandem.matching.v1.GetMatchRequestRequest\x1a .tandem.matching.v1.MatchRequest\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/matchRequests/{id}\x12\x8b\x01\n" +
+	"\x11ListMatchRequests\x12,.tandem.matching.v1.ListMatchRequestsRequest\x1a-.tandem.matching.v1.ListMatchRequestsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/matchRequests\x12\x92\x01\n" +
+	"\x13ApproveMatchRequest\x12..tandem.matching.v1.ApproveMatchRequestRequest\x1a .tandem.matching.v1.MatchRequest\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/matchRequests/{id}:approve\x12\x8f\x01\n" +
+	"\x12RejectMatchRequest\x12-.tandem.matching.v1.RejectMatchRequestRequest\x1a .tandem.matching.v1.MatchRequest\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/matchRequests/{id}:reject\x12\x8f\x01\n" +
+	"\x12CancelMatchRequest\x12-.tandem.matching.v1.CancelMatchRequestRequest\x1a .tandem.matching.v1.MatchRequest\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/matchRequests/{id}:cancel\x12\xb3\x01\n" +
+	"\x0eListCandidates\x12).tandem.matching.v1.ListCandidatesRequest\x1a*.tandem.matching.v1.ListCandidatesResponse\"J\x82\xd3\xe4\x93\x02D\x12B/v1/programs/{program_id}/participants/{participant_id}/candidatesBCZAgithub.com/tandem-oss/tandem/gen/go/tandem/matching/v1;matchingv1b\x06proto3"
 
 var (
 	file_tandem_matching_v1_matching_proto_rawDescOnce sync.Once
@@ -627,35 +3892,152 @@ func file_tandem_matching_v1_matching_proto_rawDescGZIP() []byte {
 	return file_tandem_matching_v1_matching_proto_rawDescData
 }
 
-var file_tandem_matching_v1_matching_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tandem_matching_v1_matching_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_tandem_matching_v1_matching_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_tandem_matching_v1_matching_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_tandem_matching_v1_matching_proto_goTypes = []any{
-	(MatchState)(0),                    // 0: tandem.matching.v1.MatchState
-	(*Weights)(nil),                    // 1: tandem.matching.v1.Weights
-	(*ScoringConfig)(nil),              // 2: tandem.matching.v1.ScoringConfig
-	(*FactorScore)(nil),                // 3: tandem.matching.v1.FactorScore
-	(*Match)(nil),                      // 4: tandem.matching.v1.Match
-	(*GetScoringConfigRequest)(nil),    // 5: tandem.matching.v1.GetScoringConfigRequest
-	(*UpdateScoringConfigRequest)(nil), // 6: tandem.matching.v1.UpdateScoringConfigRequest
-	(*timestamppb.Timestamp)(nil),      // 7: google.protobuf.Timestamp
+	(Acceptance)(0),                       // 0: tandem.matching.v1.Acceptance
+	(MatchState)(0),                       // 1: tandem.matching.v1.MatchState
+	(MatchSource)(0),                      // 2: tandem.matching.v1.MatchSource
+	(MatchRunState)(0),                    // 3: tandem.matching.v1.MatchRunState
+	(MatchStrategy)(0),                    // 4: tandem.matching.v1.MatchStrategy
+	(MatchRequestState)(0),                // 5: tandem.matching.v1.MatchRequestState
+	(*Weights)(nil),                       // 6: tandem.matching.v1.Weights
+	(*ScoringConfig)(nil),                 // 7: tandem.matching.v1.ScoringConfig
+	(*FactorScore)(nil),                   // 8: tandem.matching.v1.FactorScore
+	(*Match)(nil),                         // 9: tandem.matching.v1.Match
+	(*GetScoringConfigRequest)(nil),       // 10: tandem.matching.v1.GetScoringConfigRequest
+	(*UpdateScoringConfigRequest)(nil),    // 11: tandem.matching.v1.UpdateScoringConfigRequest
+	(*SegmentMetrics)(nil),                // 12: tandem.matching.v1.SegmentMetrics
+	(*MatchRunMetrics)(nil),               // 13: tandem.matching.v1.MatchRunMetrics
+	(*MatchRun)(nil),                      // 14: tandem.matching.v1.MatchRun
+	(*CreateMatchRunRequest)(nil),         // 15: tandem.matching.v1.CreateMatchRunRequest
+	(*GetMatchRunRequest)(nil),            // 16: tandem.matching.v1.GetMatchRunRequest
+	(*ListMatchRunsRequest)(nil),          // 17: tandem.matching.v1.ListMatchRunsRequest
+	(*ListMatchRunsResponse)(nil),         // 18: tandem.matching.v1.ListMatchRunsResponse
+	(*MatchRunPair)(nil),                  // 19: tandem.matching.v1.MatchRunPair
+	(*ListMatchRunPairsRequest)(nil),      // 20: tandem.matching.v1.ListMatchRunPairsRequest
+	(*ListMatchRunPairsResponse)(nil),     // 21: tandem.matching.v1.ListMatchRunPairsResponse
+	(*UnmatchedParticipant)(nil),          // 22: tandem.matching.v1.UnmatchedParticipant
+	(*ListMatchRunUnmatchedRequest)(nil),  // 23: tandem.matching.v1.ListMatchRunUnmatchedRequest
+	(*ListMatchRunUnmatchedResponse)(nil), // 24: tandem.matching.v1.ListMatchRunUnmatchedResponse
+	(*CompareMatchRunsRequest)(nil),       // 25: tandem.matching.v1.CompareMatchRunsRequest
+	(*ComparedPair)(nil),                  // 26: tandem.matching.v1.ComparedPair
+	(*MetricsDelta)(nil),                  // 27: tandem.matching.v1.MetricsDelta
+	(*CompareMatchRunsResponse)(nil),      // 28: tandem.matching.v1.CompareMatchRunsResponse
+	(*PublishMatchRunRequest)(nil),        // 29: tandem.matching.v1.PublishMatchRunRequest
+	(*GetMatchRequest)(nil),               // 30: tandem.matching.v1.GetMatchRequest
+	(*ListMatchesRequest)(nil),            // 31: tandem.matching.v1.ListMatchesRequest
+	(*ListMatchesResponse)(nil),           // 32: tandem.matching.v1.ListMatchesResponse
+	(*CreateMatchRequest)(nil),            // 33: tandem.matching.v1.CreateMatchRequest
+	(*AcceptMatchRequest)(nil),            // 34: tandem.matching.v1.AcceptMatchRequest
+	(*DeclineMatchRequest)(nil),           // 35: tandem.matching.v1.DeclineMatchRequest
+	(*ActivateMatchRequest)(nil),          // 36: tandem.matching.v1.ActivateMatchRequest
+	(*EndMatchRequest)(nil),               // 37: tandem.matching.v1.EndMatchRequest
+	(*MatchRequest)(nil),                  // 38: tandem.matching.v1.MatchRequest
+	(*CreateMatchRequestRequest)(nil),     // 39: tandem.matching.v1.CreateMatchRequestRequest
+	(*GetMatchRequestRequest)(nil),        // 40: tandem.matching.v1.GetMatchRequestRequest
+	(*ListMatchRequestsRequest)(nil),      // 41: tandem.matching.v1.ListMatchRequestsRequest
+	(*ListMatchRequestsResponse)(nil),     // 42: tandem.matching.v1.ListMatchRequestsResponse
+	(*ApproveMatchRequestRequest)(nil),    // 43: tandem.matching.v1.ApproveMatchRequestRequest
+	(*RejectMatchRequestRequest)(nil),     // 44: tandem.matching.v1.RejectMatchRequestRequest
+	(*CancelMatchRequestRequest)(nil),     // 45: tandem.matching.v1.CancelMatchRequestRequest
+	(*ListCandidatesRequest)(nil),         // 46: tandem.matching.v1.ListCandidatesRequest
+	(*Candidate)(nil),                     // 47: tandem.matching.v1.Candidate
+	(*ListCandidatesResponse)(nil),        // 48: tandem.matching.v1.ListCandidatesResponse
+	(*timestamppb.Timestamp)(nil),         // 49: google.protobuf.Timestamp
+	(v1.ParticipantRole)(0),               // 50: tandem.participant.v1.ParticipantRole
 }
 var file_tandem_matching_v1_matching_proto_depIdxs = []int32{
-	1, // 0: tandem.matching.v1.ScoringConfig.weights:type_name -> tandem.matching.v1.Weights
-	7, // 1: tandem.matching.v1.ScoringConfig.update_time:type_name -> google.protobuf.Timestamp
-	0, // 2: tandem.matching.v1.Match.state:type_name -> tandem.matching.v1.MatchState
-	3, // 3: tandem.matching.v1.Match.factors:type_name -> tandem.matching.v1.FactorScore
-	7, // 4: tandem.matching.v1.Match.create_time:type_name -> google.protobuf.Timestamp
-	7, // 5: tandem.matching.v1.Match.update_time:type_name -> google.protobuf.Timestamp
-	2, // 6: tandem.matching.v1.UpdateScoringConfigRequest.config:type_name -> tandem.matching.v1.ScoringConfig
-	5, // 7: tandem.matching.v1.MatchingService.GetScoringConfig:input_type -> tandem.matching.v1.GetScoringConfigRequest
-	6, // 8: tandem.matching.v1.MatchingService.UpdateScoringConfig:input_type -> tandem.matching.v1.UpdateScoringConfigRequest
-	2, // 9: tandem.matching.v1.MatchingService.GetScoringConfig:output_type -> tandem.matching.v1.ScoringConfig
-	2, // 10: tandem.matching.v1.MatchingService.UpdateScoringConfig:output_type -> tandem.matching.v1.ScoringConfig
-	9, // [9:11] is the sub-list for method output_type
-	7, // [7:9] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	6,  // 0: tandem.matching.v1.ScoringConfig.weights:type_name -> tandem.matching.v1.Weights
+	49, // 1: tandem.matching.v1.ScoringConfig.update_time:type_name -> google.protobuf.Timestamp
+	0,  // 2: tandem.matching.v1.ScoringConfig.acceptance:type_name -> tandem.matching.v1.Acceptance
+	1,  // 3: tandem.matching.v1.Match.state:type_name -> tandem.matching.v1.MatchState
+	8,  // 4: tandem.matching.v1.Match.factors:type_name -> tandem.matching.v1.FactorScore
+	49, // 5: tandem.matching.v1.Match.create_time:type_name -> google.protobuf.Timestamp
+	49, // 6: tandem.matching.v1.Match.update_time:type_name -> google.protobuf.Timestamp
+	2,  // 7: tandem.matching.v1.Match.source:type_name -> tandem.matching.v1.MatchSource
+	7,  // 8: tandem.matching.v1.UpdateScoringConfigRequest.config:type_name -> tandem.matching.v1.ScoringConfig
+	12, // 9: tandem.matching.v1.MatchRunMetrics.segments:type_name -> tandem.matching.v1.SegmentMetrics
+	3,  // 10: tandem.matching.v1.MatchRun.state:type_name -> tandem.matching.v1.MatchRunState
+	4,  // 11: tandem.matching.v1.MatchRun.strategy:type_name -> tandem.matching.v1.MatchStrategy
+	13, // 12: tandem.matching.v1.MatchRun.metrics:type_name -> tandem.matching.v1.MatchRunMetrics
+	7,  // 13: tandem.matching.v1.MatchRun.config:type_name -> tandem.matching.v1.ScoringConfig
+	49, // 14: tandem.matching.v1.MatchRun.create_time:type_name -> google.protobuf.Timestamp
+	49, // 15: tandem.matching.v1.MatchRun.finish_time:type_name -> google.protobuf.Timestamp
+	49, // 16: tandem.matching.v1.MatchRun.publish_time:type_name -> google.protobuf.Timestamp
+	4,  // 17: tandem.matching.v1.CreateMatchRunRequest.strategy:type_name -> tandem.matching.v1.MatchStrategy
+	7,  // 18: tandem.matching.v1.CreateMatchRunRequest.config_override:type_name -> tandem.matching.v1.ScoringConfig
+	14, // 19: tandem.matching.v1.ListMatchRunsResponse.runs:type_name -> tandem.matching.v1.MatchRun
+	8,  // 20: tandem.matching.v1.MatchRunPair.factors:type_name -> tandem.matching.v1.FactorScore
+	19, // 21: tandem.matching.v1.ListMatchRunPairsResponse.pairs:type_name -> tandem.matching.v1.MatchRunPair
+	50, // 22: tandem.matching.v1.UnmatchedParticipant.role:type_name -> tandem.participant.v1.ParticipantRole
+	22, // 23: tandem.matching.v1.ListMatchRunUnmatchedResponse.unmatched:type_name -> tandem.matching.v1.UnmatchedParticipant
+	26, // 24: tandem.matching.v1.CompareMatchRunsResponse.in_both:type_name -> tandem.matching.v1.ComparedPair
+	26, // 25: tandem.matching.v1.CompareMatchRunsResponse.only_in_run:type_name -> tandem.matching.v1.ComparedPair
+	26, // 26: tandem.matching.v1.CompareMatchRunsResponse.only_in_other:type_name -> tandem.matching.v1.ComparedPair
+	27, // 27: tandem.matching.v1.CompareMatchRunsResponse.delta:type_name -> tandem.matching.v1.MetricsDelta
+	1,  // 28: tandem.matching.v1.ListMatchesRequest.state:type_name -> tandem.matching.v1.MatchState
+	9,  // 29: tandem.matching.v1.ListMatchesResponse.matches:type_name -> tandem.matching.v1.Match
+	50, // 30: tandem.matching.v1.MatchRequest.requester_role:type_name -> tandem.participant.v1.ParticipantRole
+	5,  // 31: tandem.matching.v1.MatchRequest.state:type_name -> tandem.matching.v1.MatchRequestState
+	49, // 32: tandem.matching.v1.MatchRequest.create_time:type_name -> google.protobuf.Timestamp
+	49, // 33: tandem.matching.v1.MatchRequest.update_time:type_name -> google.protobuf.Timestamp
+	49, // 34: tandem.matching.v1.MatchRequest.expire_time:type_name -> google.protobuf.Timestamp
+	5,  // 35: tandem.matching.v1.ListMatchRequestsRequest.state:type_name -> tandem.matching.v1.MatchRequestState
+	38, // 36: tandem.matching.v1.ListMatchRequestsResponse.requests:type_name -> tandem.matching.v1.MatchRequest
+	8,  // 37: tandem.matching.v1.Candidate.factors:type_name -> tandem.matching.v1.FactorScore
+	47, // 38: tandem.matching.v1.ListCandidatesResponse.candidates:type_name -> tandem.matching.v1.Candidate
+	10, // 39: tandem.matching.v1.MatchingService.GetScoringConfig:input_type -> tandem.matching.v1.GetScoringConfigRequest
+	11, // 40: tandem.matching.v1.MatchingService.UpdateScoringConfig:input_type -> tandem.matching.v1.UpdateScoringConfigRequest
+	15, // 41: tandem.matching.v1.MatchingService.CreateMatchRun:input_type -> tandem.matching.v1.CreateMatchRunRequest
+	16, // 42: tandem.matching.v1.MatchingService.GetMatchRun:input_type -> tandem.matching.v1.GetMatchRunRequest
+	17, // 43: tandem.matching.v1.MatchingService.ListMatchRuns:input_type -> tandem.matching.v1.ListMatchRunsRequest
+	20, // 44: tandem.matching.v1.MatchingService.ListMatchRunPairs:input_type -> tandem.matching.v1.ListMatchRunPairsRequest
+	23, // 45: tandem.matching.v1.MatchingService.ListMatchRunUnmatched:input_type -> tandem.matching.v1.ListMatchRunUnmatchedRequest
+	25, // 46: tandem.matching.v1.MatchingService.CompareMatchRuns:input_type -> tandem.matching.v1.CompareMatchRunsRequest
+	29, // 47: tandem.matching.v1.MatchingService.PublishMatchRun:input_type -> tandem.matching.v1.PublishMatchRunRequest
+	30, // 48: tandem.matching.v1.MatchingService.GetMatch:input_type -> tandem.matching.v1.GetMatchRequest
+	31, // 49: tandem.matching.v1.MatchingService.ListMatches:input_type -> tandem.matching.v1.ListMatchesRequest
+	33, // 50: tandem.matching.v1.MatchingService.CreateMatch:input_type -> tandem.matching.v1.CreateMatchRequest
+	34, // 51: tandem.matching.v1.MatchingService.AcceptMatch:input_type -> tandem.matching.v1.AcceptMatchRequest
+	35, // 52: tandem.matching.v1.MatchingService.DeclineMatch:input_type -> tandem.matching.v1.DeclineMatchRequest
+	36, // 53: tandem.matching.v1.MatchingService.ActivateMatch:input_type -> tandem.matching.v1.ActivateMatchRequest
+	37, // 54: tandem.matching.v1.MatchingService.EndMatch:input_type -> tandem.matching.v1.EndMatchRequest
+	39, // 55: tandem.matching.v1.MatchingService.CreateMatchRequest:input_type -> tandem.matching.v1.CreateMatchRequestRequest
+	40, // 56: tandem.matching.v1.MatchingService.GetMatchRequest:input_type -> tandem.matching.v1.GetMatchRequestRequest
+	41, // 57: tandem.matching.v1.MatchingService.ListMatchRequests:input_type -> tandem.matching.v1.ListMatchRequestsRequest
+	43, // 58: tandem.matching.v1.MatchingService.ApproveMatchRequest:input_type -> tandem.matching.v1.ApproveMatchRequestRequest
+	44, // 59: tandem.matching.v1.MatchingService.RejectMatchRequest:input_type -> tandem.matching.v1.RejectMatchRequestRequest
+	45, // 60: tandem.matching.v1.MatchingService.CancelMatchRequest:input_type -> tandem.matching.v1.CancelMatchRequestRequest
+	46, // 61: tandem.matching.v1.MatchingService.ListCandidates:input_type -> tandem.matching.v1.ListCandidatesRequest
+	7,  // 62: tandem.matching.v1.MatchingService.GetScoringConfig:output_type -> tandem.matching.v1.ScoringConfig
+	7,  // 63: tandem.matching.v1.MatchingService.UpdateScoringConfig:output_type -> tandem.matching.v1.ScoringConfig
+	14, // 64: tandem.matching.v1.MatchingService.CreateMatchRun:output_type -> tandem.matching.v1.MatchRun
+	14, // 65: tandem.matching.v1.MatchingService.GetMatchRun:output_type -> tandem.matching.v1.MatchRun
+	18, // 66: tandem.matching.v1.MatchingService.ListMatchRuns:output_type -> tandem.matching.v1.ListMatchRunsResponse
+	21, // 67: tandem.matching.v1.MatchingService.ListMatchRunPairs:output_type -> tandem.matching.v1.ListMatchRunPairsResponse
+	24, // 68: tandem.matching.v1.MatchingService.ListMatchRunUnmatched:output_type -> tandem.matching.v1.ListMatchRunUnmatchedResponse
+	28, // 69: tandem.matching.v1.MatchingService.CompareMatchRuns:output_type -> tandem.matching.v1.CompareMatchRunsResponse
+	14, // 70: tandem.matching.v1.MatchingService.PublishMatchRun:output_type -> tandem.matching.v1.MatchRun
+	9,  // 71: tandem.matching.v1.MatchingService.GetMatch:output_type -> tandem.matching.v1.Match
+	32, // 72: tandem.matching.v1.MatchingService.ListMatches:output_type -> tandem.matching.v1.ListMatchesResponse
+	9,  // 73: tandem.matching.v1.MatchingService.CreateMatch:output_type -> tandem.matching.v1.Match
+	9,  // 74: tandem.matching.v1.MatchingService.AcceptMatch:output_type -> tandem.matching.v1.Match
+	9,  // 75: tandem.matching.v1.MatchingService.DeclineMatch:output_type -> tandem.matching.v1.Match
+	9,  // 76: tandem.matching.v1.MatchingService.ActivateMatch:output_type -> tandem.matching.v1.Match
+	9,  // 77: tandem.matching.v1.MatchingService.EndMatch:output_type -> tandem.matching.v1.Match
+	38, // 78: tandem.matching.v1.MatchingService.CreateMatchRequest:output_type -> tandem.matching.v1.MatchRequest
+	38, // 79: tandem.matching.v1.MatchingService.GetMatchRequest:output_type -> tandem.matching.v1.MatchRequest
+	42, // 80: tandem.matching.v1.MatchingService.ListMatchRequests:output_type -> tandem.matching.v1.ListMatchRequestsResponse
+	38, // 81: tandem.matching.v1.MatchingService.ApproveMatchRequest:output_type -> tandem.matching.v1.MatchRequest
+	38, // 82: tandem.matching.v1.MatchingService.RejectMatchRequest:output_type -> tandem.matching.v1.MatchRequest
+	38, // 83: tandem.matching.v1.MatchingService.CancelMatchRequest:output_type -> tandem.matching.v1.MatchRequest
+	48, // 84: tandem.matching.v1.MatchingService.ListCandidates:output_type -> tandem.matching.v1.ListCandidatesResponse
+	62, // [62:85] is the sub-list for method output_type
+	39, // [39:62] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_tandem_matching_v1_matching_proto_init() }
@@ -668,8 +4050,8 @@ func file_tandem_matching_v1_matching_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_matching_v1_matching_proto_rawDesc), len(file_tandem_matching_v1_matching_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   6,
+			NumEnums:      6,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

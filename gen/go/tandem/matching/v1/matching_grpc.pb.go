@@ -19,17 +19,41 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MatchingService_GetScoringConfig_FullMethodName    = "/tandem.matching.v1.MatchingService/GetScoringConfig"
-	MatchingService_UpdateScoringConfig_FullMethodName = "/tandem.matching.v1.MatchingService/UpdateScoringConfig"
+	MatchingService_GetScoringConfig_FullMethodName      = "/tandem.matching.v1.MatchingService/GetScoringConfig"
+	MatchingService_UpdateScoringConfig_FullMethodName   = "/tandem.matching.v1.MatchingService/UpdateScoringConfig"
+	MatchingService_CreateMatchRun_FullMethodName        = "/tandem.matching.v1.MatchingService/CreateMatchRun"
+	MatchingService_GetMatchRun_FullMethodName           = "/tandem.matching.v1.MatchingService/GetMatchRun"
+	MatchingService_ListMatchRuns_FullMethodName         = "/tandem.matching.v1.MatchingService/ListMatchRuns"
+	MatchingService_ListMatchRunPairs_FullMethodName     = "/tandem.matching.v1.MatchingService/ListMatchRunPairs"
+	MatchingService_ListMatchRunUnmatched_FullMethodName = "/tandem.matching.v1.MatchingService/ListMatchRunUnmatched"
+	MatchingService_CompareMatchRuns_FullMethodName      = "/tandem.matching.v1.MatchingService/CompareMatchRuns"
+	MatchingService_PublishMatchRun_FullMethodName       = "/tandem.matching.v1.MatchingService/PublishMatchRun"
+	MatchingService_GetMatch_FullMethodName              = "/tandem.matching.v1.MatchingService/GetMatch"
+	MatchingService_ListMatches_FullMethodName           = "/tandem.matching.v1.MatchingService/ListMatches"
+	MatchingService_CreateMatch_FullMethodName           = "/tandem.matching.v1.MatchingService/CreateMatch"
+	MatchingService_AcceptMatch_FullMethodName           = "/tandem.matching.v1.MatchingService/AcceptMatch"
+	MatchingService_DeclineMatch_FullMethodName          = "/tandem.matching.v1.MatchingService/DeclineMatch"
+	MatchingService_ActivateMatch_FullMethodName         = "/tandem.matching.v1.MatchingService/ActivateMatch"
+	MatchingService_EndMatch_FullMethodName              = "/tandem.matching.v1.MatchingService/EndMatch"
+	MatchingService_CreateMatchRequest_FullMethodName    = "/tandem.matching.v1.MatchingService/CreateMatchRequest"
+	MatchingService_GetMatchRequest_FullMethodName       = "/tandem.matching.v1.MatchingService/GetMatchRequest"
+	MatchingService_ListMatchRequests_FullMethodName     = "/tandem.matching.v1.MatchingService/ListMatchRequests"
+	MatchingService_ApproveMatchRequest_FullMethodName   = "/tandem.matching.v1.MatchingService/ApproveMatchRequest"
+	MatchingService_RejectMatchRequest_FullMethodName    = "/tandem.matching.v1.MatchingService/RejectMatchRequest"
+	MatchingService_CancelMatchRequest_FullMethodName    = "/tandem.matching.v1.MatchingService/CancelMatchRequest"
+	MatchingService_ListCandidates_FullMethodName        = "/tandem.matching.v1.MatchingService/ListCandidates"
 )
 
 // MatchingServiceClient is the client API for MatchingService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// MatchingService scores mentor × mentee pairs, runs matchings and manages
-// the resulting matches. First version: scoring configurations; match runs,
-// candidates and the match lifecycle follow in the matching issue.
+// MatchingService scores mentor × mentee pairs, runs matchings over a
+// program's pool and manages the resulting matches: proposals from a
+// published match run, manual pairs of a program manager and pairs agreed
+// through self-matching requests. It reads nothing of the participant
+// service's tables: it keeps its own projection of people, programs and
+// participants from their events.
 type MatchingServiceClient interface {
 	// GetScoringConfig returns the program's current scoring configuration,
 	// or the defaults (version 0) when none was stored yet.
@@ -37,6 +61,78 @@ type MatchingServiceClient interface {
 	// UpdateScoringConfig stores a new version of the program's scoring
 	// configuration. A stale version is refused with Aborted.
 	UpdateScoringConfig(ctx context.Context, in *UpdateScoringConfigRequest, opts ...grpc.CallOption) (*ScoringConfig, error)
+	// CreateMatchRun starts a matching of the program's pool (enrolled
+	// mentees not yet in a live match, mentors with capacity left) and
+	// returns the run at once in state RUNNING; poll GetMatchRun for its
+	// progress. With config_override the run scores with that configuration
+	// instead of the stored one (a what-if run).
+	CreateMatchRun(ctx context.Context, in *CreateMatchRunRequest, opts ...grpc.CallOption) (*MatchRun, error)
+	// GetMatchRun returns a run with its progress and, once SUCCEEDED, its
+	// metrics.
+	GetMatchRun(ctx context.Context, in *GetMatchRunRequest, opts ...grpc.CallOption) (*MatchRun, error)
+	// ListMatchRuns pages through a program's runs, oldest first.
+	ListMatchRuns(ctx context.Context, in *ListMatchRunsRequest, opts ...grpc.CallOption) (*ListMatchRunsResponse, error)
+	// ListMatchRunPairs pages through the pairs a run proposes, ordered by
+	// mentee participant id, each with its score explained factor by factor.
+	ListMatchRunPairs(ctx context.Context, in *ListMatchRunPairsRequest, opts ...grpc.CallOption) (*ListMatchRunPairsResponse, error)
+	// ListMatchRunUnmatched pages through the participants of a run's pool
+	// left without a partner, ordered by participant id, each with the
+	// reason.
+	ListMatchRunUnmatched(ctx context.Context, in *ListMatchRunUnmatchedRequest, opts ...grpc.CallOption) (*ListMatchRunUnmatchedResponse, error)
+	// CompareMatchRuns compares two SUCCEEDED (or PUBLISHED) runs of one
+	// program: the pairs both propose, those only one proposes, and how the
+	// metrics move from the first run to the other.
+	CompareMatchRuns(ctx context.Context, in *CompareMatchRunsRequest, opts ...grpc.CallOption) (*CompareMatchRunsResponse, error)
+	// PublishMatchRun turns a SUCCEEDED run's pairs into matches (PROPOSED,
+	// or ACCEPTED under ACCEPTANCE_AUTOMATIC) in one transaction. When a
+	// mentee has been matched or a mentor's capacity used up since the run,
+	// nothing is written and FailedPrecondition names the participants: run
+	// again.
+	PublishMatchRun(ctx context.Context, in *PublishMatchRunRequest, opts ...grpc.CallOption) (*MatchRun, error)
+	// GetMatch returns one match. (Its request type is fully qualified
+	// because the service also has an RPC named GetMatchRequest.)
+	GetMatch(ctx context.Context, in *GetMatchRequest, opts ...grpc.CallOption) (*Match, error)
+	// ListMatches pages through matches, oldest first, filtered by program,
+	// state and participant.
+	ListMatches(ctx context.Context, in *ListMatchesRequest, opts ...grpc.CallOption) (*ListMatchesResponse, error)
+	// CreateMatch pairs a mentor with a mentee by hand. The hard rules still
+	// apply (FailedPrecondition names the broken ones); the minimum pair
+	// score does not. (The request type is fully qualified because the
+	// service also has an RPC named CreateMatchRequest.)
+	CreateMatch(ctx context.Context, in *CreateMatchRequest, opts ...grpc.CallOption) (*Match, error)
+	// AcceptMatch records the acceptance of one side of a PROPOSED match;
+	// the match becomes ACCEPTED once the program's acceptance rule is met.
+	AcceptMatch(ctx context.Context, in *AcceptMatchRequest, opts ...grpc.CallOption) (*Match, error)
+	// DeclineMatch declines a PROPOSED or ACCEPTED match: both return to the
+	// pool and the pair is never proposed again in the program.
+	DeclineMatch(ctx context.Context, in *DeclineMatchRequest, opts ...grpc.CallOption) (*Match, error)
+	// ActivateMatch starts an ACCEPTED match.
+	ActivateMatch(ctx context.Context, in *ActivateMatchRequest, opts ...grpc.CallOption) (*Match, error)
+	// EndMatch ends an ACTIVE match with a reason.
+	EndMatch(ctx context.Context, in *EndMatchRequest, opts ...grpc.CallOption) (*Match, error)
+	// CreateMatchRequest asks another participant of the program to pair up
+	// (self-matching). It is refused when the requester already has the
+	// program's maximum of pending requests.
+	CreateMatchRequest(ctx context.Context, in *CreateMatchRequestRequest, opts ...grpc.CallOption) (*MatchRequest, error)
+	// GetMatchRequest returns one request; a PENDING request past its expiry
+	// reads as EXPIRED.
+	GetMatchRequest(ctx context.Context, in *GetMatchRequestRequest, opts ...grpc.CallOption) (*MatchRequest, error)
+	// ListMatchRequests pages through requests, oldest first, filtered by
+	// program, participant (either side) and state.
+	ListMatchRequests(ctx context.Context, in *ListMatchRequestsRequest, opts ...grpc.CallOption) (*ListMatchRequestsResponse, error)
+	// ApproveMatchRequest approves a PENDING request (by its target or an
+	// admin) and creates an ACCEPTED match.
+	ApproveMatchRequest(ctx context.Context, in *ApproveMatchRequestRequest, opts ...grpc.CallOption) (*MatchRequest, error)
+	// RejectMatchRequest rejects a PENDING request (by its target or an
+	// admin).
+	RejectMatchRequest(ctx context.Context, in *RejectMatchRequestRequest, opts ...grpc.CallOption) (*MatchRequest, error)
+	// CancelMatchRequest withdraws a PENDING request (by its requester or an
+	// admin).
+	CancelMatchRequest(ctx context.Context, in *CancelMatchRequestRequest, opts ...grpc.CallOption) (*MatchRequest, error)
+	// ListCandidates returns the best k partners for one participant of a
+	// program, best first, each with its score explained: the suggestions
+	// of self-matching.
+	ListCandidates(ctx context.Context, in *ListCandidatesRequest, opts ...grpc.CallOption) (*ListCandidatesResponse, error)
 }
 
 type matchingServiceClient struct {
@@ -67,13 +163,226 @@ func (c *matchingServiceClient) UpdateScoringConfig(ctx context.Context, in *Upd
 	return out, nil
 }
 
+func (c *matchingServiceClient) CreateMatchRun(ctx context.Context, in *CreateMatchRunRequest, opts ...grpc.CallOption) (*MatchRun, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchRun)
+	err := c.cc.Invoke(ctx, MatchingService_CreateMatchRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) GetMatchRun(ctx context.Context, in *GetMatchRunRequest, opts ...grpc.CallOption) (*MatchRun, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchRun)
+	err := c.cc.Invoke(ctx, MatchingService_GetMatchRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) ListMatchRuns(ctx context.Context, in *ListMatchRunsRequest, opts ...grpc.CallOption) (*ListMatchRunsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMatchRunsResponse)
+	err := c.cc.Invoke(ctx, MatchingService_ListMatchRuns_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) ListMatchRunPairs(ctx context.Context, in *ListMatchRunPairsRequest, opts ...grpc.CallOption) (*ListMatchRunPairsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMatchRunPairsResponse)
+	err := c.cc.Invoke(ctx, MatchingService_ListMatchRunPairs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) ListMatchRunUnmatched(ctx context.Context, in *ListMatchRunUnmatchedRequest, opts ...grpc.CallOption) (*ListMatchRunUnmatchedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMatchRunUnmatchedResponse)
+	err := c.cc.Invoke(ctx, MatchingService_ListMatchRunUnmatched_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) CompareMatchRuns(ctx context.Context, in *CompareMatchRunsRequest, opts ...grpc.CallOption) (*CompareMatchRunsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompareMatchRunsResponse)
+	err := c.cc.Invoke(ctx, MatchingService_CompareMatchRuns_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) PublishMatchRun(ctx context.Context, in *PublishMatchRunRequest, opts ...grpc.CallOption) (*MatchRun, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchRun)
+	err := c.cc.Invoke(ctx, MatchingService_PublishMatchRun_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) GetMatch(ctx context.Context, in *GetMatchRequest, opts ...grpc.CallOption) (*Match, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Match)
+	err := c.cc.Invoke(ctx, MatchingService_GetMatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) ListMatches(ctx context.Context, in *ListMatchesRequest, opts ...grpc.CallOption) (*ListMatchesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMatchesResponse)
+	err := c.cc.Invoke(ctx, MatchingService_ListMatches_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) CreateMatch(ctx context.Context, in *CreateMatchRequest, opts ...grpc.CallOption) (*Match, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Match)
+	err := c.cc.Invoke(ctx, MatchingService_CreateMatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) AcceptMatch(ctx context.Context, in *AcceptMatchRequest, opts ...grpc.CallOption) (*Match, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Match)
+	err := c.cc.Invoke(ctx, MatchingService_AcceptMatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) DeclineMatch(ctx context.Context, in *DeclineMatchRequest, opts ...grpc.CallOption) (*Match, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Match)
+	err := c.cc.Invoke(ctx, MatchingService_DeclineMatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) ActivateMatch(ctx context.Context, in *ActivateMatchRequest, opts ...grpc.CallOption) (*Match, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Match)
+	err := c.cc.Invoke(ctx, MatchingService_ActivateMatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) EndMatch(ctx context.Context, in *EndMatchRequest, opts ...grpc.CallOption) (*Match, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Match)
+	err := c.cc.Invoke(ctx, MatchingService_EndMatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) CreateMatchRequest(ctx context.Context, in *CreateMatchRequestRequest, opts ...grpc.CallOption) (*MatchRequest, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchRequest)
+	err := c.cc.Invoke(ctx, MatchingService_CreateMatchRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) GetMatchRequest(ctx context.Context, in *GetMatchRequestRequest, opts ...grpc.CallOption) (*MatchRequest, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchRequest)
+	err := c.cc.Invoke(ctx, MatchingService_GetMatchRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) ListMatchRequests(ctx context.Context, in *ListMatchRequestsRequest, opts ...grpc.CallOption) (*ListMatchRequestsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMatchRequestsResponse)
+	err := c.cc.Invoke(ctx, MatchingService_ListMatchRequests_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) ApproveMatchRequest(ctx context.Context, in *ApproveMatchRequestRequest, opts ...grpc.CallOption) (*MatchRequest, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchRequest)
+	err := c.cc.Invoke(ctx, MatchingService_ApproveMatchRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) RejectMatchRequest(ctx context.Context, in *RejectMatchRequestRequest, opts ...grpc.CallOption) (*MatchRequest, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchRequest)
+	err := c.cc.Invoke(ctx, MatchingService_RejectMatchRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) CancelMatchRequest(ctx context.Context, in *CancelMatchRequestRequest, opts ...grpc.CallOption) (*MatchRequest, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchRequest)
+	err := c.cc.Invoke(ctx, MatchingService_CancelMatchRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *matchingServiceClient) ListCandidates(ctx context.Context, in *ListCandidatesRequest, opts ...grpc.CallOption) (*ListCandidatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCandidatesResponse)
+	err := c.cc.Invoke(ctx, MatchingService_ListCandidates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MatchingServiceServer is the server API for MatchingService service.
 // All implementations must embed UnimplementedMatchingServiceServer
 // for forward compatibility.
 //
-// MatchingService scores mentor × mentee pairs, runs matchings and manages
-// the resulting matches. First version: scoring configurations; match runs,
-// candidates and the match lifecycle follow in the matching issue.
+// MatchingService scores mentor × mentee pairs, runs matchings over a
+// program's pool and manages the resulting matches: proposals from a
+// published match run, manual pairs of a program manager and pairs agreed
+// through self-matching requests. It reads nothing of the participant
+// service's tables: it keeps its own projection of people, programs and
+// participants from their events.
 type MatchingServiceServer interface {
 	// GetScoringConfig returns the program's current scoring configuration,
 	// or the defaults (version 0) when none was stored yet.
@@ -81,6 +390,78 @@ type MatchingServiceServer interface {
 	// UpdateScoringConfig stores a new version of the program's scoring
 	// configuration. A stale version is refused with Aborted.
 	UpdateScoringConfig(context.Context, *UpdateScoringConfigRequest) (*ScoringConfig, error)
+	// CreateMatchRun starts a matching of the program's pool (enrolled
+	// mentees not yet in a live match, mentors with capacity left) and
+	// returns the run at once in state RUNNING; poll GetMatchRun for its
+	// progress. With config_override the run scores with that configuration
+	// instead of the stored one (a what-if run).
+	CreateMatchRun(context.Context, *CreateMatchRunRequest) (*MatchRun, error)
+	// GetMatchRun returns a run with its progress and, once SUCCEEDED, its
+	// metrics.
+	GetMatchRun(context.Context, *GetMatchRunRequest) (*MatchRun, error)
+	// ListMatchRuns pages through a program's runs, oldest first.
+	ListMatchRuns(context.Context, *ListMatchRunsRequest) (*ListMatchRunsResponse, error)
+	// ListMatchRunPairs pages through the pairs a run proposes, ordered by
+	// mentee participant id, each with its score explained factor by factor.
+	ListMatchRunPairs(context.Context, *ListMatchRunPairsRequest) (*ListMatchRunPairsResponse, error)
+	// ListMatchRunUnmatched pages through the participants of a run's pool
+	// left without a partner, ordered by participant id, each with the
+	// reason.
+	ListMatchRunUnmatched(context.Context, *ListMatchRunUnmatchedRequest) (*ListMatchRunUnmatchedResponse, error)
+	// CompareMatchRuns compares two SUCCEEDED (or PUBLISHED) runs of one
+	// program: the pairs both propose, those only one proposes, and how the
+	// metrics move from the first run to the other.
+	CompareMatchRuns(context.Context, *CompareMatchRunsRequest) (*CompareMatchRunsResponse, error)
+	// PublishMatchRun turns a SUCCEEDED run's pairs into matches (PROPOSED,
+	// or ACCEPTED under ACCEPTANCE_AUTOMATIC) in one transaction. When a
+	// mentee has been matched or a mentor's capacity used up since the run,
+	// nothing is written and FailedPrecondition names the participants: run
+	// again.
+	PublishMatchRun(context.Context, *PublishMatchRunRequest) (*MatchRun, error)
+	// GetMatch returns one match. (Its request type is fully qualified
+	// because the service also has an RPC named GetMatchRequest.)
+	GetMatch(context.Context, *GetMatchRequest) (*Match, error)
+	// ListMatches pages through matches, oldest first, filtered by program,
+	// state and participant.
+	ListMatches(context.Context, *ListMatchesRequest) (*ListMatchesResponse, error)
+	// CreateMatch pairs a mentor with a mentee by hand. The hard rules still
+	// apply (FailedPrecondition names the broken ones); the minimum pair
+	// score does not. (The request type is fully qualified because the
+	// service also has an RPC named CreateMatchRequest.)
+	CreateMatch(context.Context, *CreateMatchRequest) (*Match, error)
+	// AcceptMatch records the acceptance of one side of a PROPOSED match;
+	// the match becomes ACCEPTED once the program's acceptance rule is met.
+	AcceptMatch(context.Context, *AcceptMatchRequest) (*Match, error)
+	// DeclineMatch declines a PROPOSED or ACCEPTED match: both return to the
+	// pool and the pair is never proposed again in the program.
+	DeclineMatch(context.Context, *DeclineMatchRequest) (*Match, error)
+	// ActivateMatch starts an ACCEPTED match.
+	ActivateMatch(context.Context, *ActivateMatchRequest) (*Match, error)
+	// EndMatch ends an ACTIVE match with a reason.
+	EndMatch(context.Context, *EndMatchRequest) (*Match, error)
+	// CreateMatchRequest asks another participant of the program to pair up
+	// (self-matching). It is refused when the requester already has the
+	// program's maximum of pending requests.
+	CreateMatchRequest(context.Context, *CreateMatchRequestRequest) (*MatchRequest, error)
+	// GetMatchRequest returns one request; a PENDING request past its expiry
+	// reads as EXPIRED.
+	GetMatchRequest(context.Context, *GetMatchRequestRequest) (*MatchRequest, error)
+	// ListMatchRequests pages through requests, oldest first, filtered by
+	// program, participant (either side) and state.
+	ListMatchRequests(context.Context, *ListMatchRequestsRequest) (*ListMatchRequestsResponse, error)
+	// ApproveMatchRequest approves a PENDING request (by its target or an
+	// admin) and creates an ACCEPTED match.
+	ApproveMatchRequest(context.Context, *ApproveMatchRequestRequest) (*MatchRequest, error)
+	// RejectMatchRequest rejects a PENDING request (by its target or an
+	// admin).
+	RejectMatchRequest(context.Context, *RejectMatchRequestRequest) (*MatchRequest, error)
+	// CancelMatchRequest withdraws a PENDING request (by its requester or an
+	// admin).
+	CancelMatchRequest(context.Context, *CancelMatchRequestRequest) (*MatchRequest, error)
+	// ListCandidates returns the best k partners for one participant of a
+	// program, best first, each with its score explained: the suggestions
+	// of self-matching.
+	ListCandidates(context.Context, *ListCandidatesRequest) (*ListCandidatesResponse, error)
 	mustEmbedUnimplementedMatchingServiceServer()
 }
 
@@ -96,6 +477,69 @@ func (UnimplementedMatchingServiceServer) GetScoringConfig(context.Context, *Get
 }
 func (UnimplementedMatchingServiceServer) UpdateScoringConfig(context.Context, *UpdateScoringConfigRequest) (*ScoringConfig, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateScoringConfig not implemented")
+}
+func (UnimplementedMatchingServiceServer) CreateMatchRun(context.Context, *CreateMatchRunRequest) (*MatchRun, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateMatchRun not implemented")
+}
+func (UnimplementedMatchingServiceServer) GetMatchRun(context.Context, *GetMatchRunRequest) (*MatchRun, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMatchRun not implemented")
+}
+func (UnimplementedMatchingServiceServer) ListMatchRuns(context.Context, *ListMatchRunsRequest) (*ListMatchRunsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMatchRuns not implemented")
+}
+func (UnimplementedMatchingServiceServer) ListMatchRunPairs(context.Context, *ListMatchRunPairsRequest) (*ListMatchRunPairsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMatchRunPairs not implemented")
+}
+func (UnimplementedMatchingServiceServer) ListMatchRunUnmatched(context.Context, *ListMatchRunUnmatchedRequest) (*ListMatchRunUnmatchedResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMatchRunUnmatched not implemented")
+}
+func (UnimplementedMatchingServiceServer) CompareMatchRuns(context.Context, *CompareMatchRunsRequest) (*CompareMatchRunsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompareMatchRuns not implemented")
+}
+func (UnimplementedMatchingServiceServer) PublishMatchRun(context.Context, *PublishMatchRunRequest) (*MatchRun, error) {
+	return nil, status.Error(codes.Unimplemented, "method PublishMatchRun not implemented")
+}
+func (UnimplementedMatchingServiceServer) GetMatch(context.Context, *GetMatchRequest) (*Match, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMatch not implemented")
+}
+func (UnimplementedMatchingServiceServer) ListMatches(context.Context, *ListMatchesRequest) (*ListMatchesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMatches not implemented")
+}
+func (UnimplementedMatchingServiceServer) CreateMatch(context.Context, *CreateMatchRequest) (*Match, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateMatch not implemented")
+}
+func (UnimplementedMatchingServiceServer) AcceptMatch(context.Context, *AcceptMatchRequest) (*Match, error) {
+	return nil, status.Error(codes.Unimplemented, "method AcceptMatch not implemented")
+}
+func (UnimplementedMatchingServiceServer) DeclineMatch(context.Context, *DeclineMatchRequest) (*Match, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeclineMatch not implemented")
+}
+func (UnimplementedMatchingServiceServer) ActivateMatch(context.Context, *ActivateMatchRequest) (*Match, error) {
+	return nil, status.Error(codes.Unimplemented, "method ActivateMatch not implemented")
+}
+func (UnimplementedMatchingServiceServer) EndMatch(context.Context, *EndMatchRequest) (*Match, error) {
+	return nil, status.Error(codes.Unimplemented, "method EndMatch not implemented")
+}
+func (UnimplementedMatchingServiceServer) CreateMatchRequest(context.Context, *CreateMatchRequestRequest) (*MatchRequest, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateMatchRequest not implemented")
+}
+func (UnimplementedMatchingServiceServer) GetMatchRequest(context.Context, *GetMatchRequestRequest) (*MatchRequest, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMatchRequest not implemented")
+}
+func (UnimplementedMatchingServiceServer) ListMatchRequests(context.Context, *ListMatchRequestsRequest) (*ListMatchRequestsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListMatchRequests not implemented")
+}
+func (UnimplementedMatchingServiceServer) ApproveMatchRequest(context.Context, *ApproveMatchRequestRequest) (*MatchRequest, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveMatchRequest not implemented")
+}
+func (UnimplementedMatchingServiceServer) RejectMatchRequest(context.Context, *RejectMatchRequestRequest) (*MatchRequest, error) {
+	return nil, status.Error(codes.Unimplemented, "method RejectMatchRequest not implemented")
+}
+func (UnimplementedMatchingServiceServer) CancelMatchRequest(context.Context, *CancelMatchRequestRequest) (*MatchRequest, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelMatchRequest not implemented")
+}
+func (UnimplementedMatchingServiceServer) ListCandidates(context.Context, *ListCandidatesRequest) (*ListCandidatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCandidates not implemented")
 }
 func (UnimplementedMatchingServiceServer) mustEmbedUnimplementedMatchingServiceServer() {}
 func (UnimplementedMatchingServiceServer) testEmbeddedByValue()                         {}
@@ -154,6 +598,384 @@ func _MatchingService_UpdateScoringConfig_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MatchingService_CreateMatchRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateMatchRunRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).CreateMatchRun(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_CreateMatchRun_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).CreateMatchRun(ctx, req.(*CreateMatchRunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_GetMatchRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMatchRunRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).GetMatchRun(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_GetMatchRun_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).GetMatchRun(ctx, req.(*GetMatchRunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_ListMatchRuns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMatchRunsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).ListMatchRuns(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_ListMatchRuns_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).ListMatchRuns(ctx, req.(*ListMatchRunsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_ListMatchRunPairs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMatchRunPairsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).ListMatchRunPairs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_ListMatchRunPairs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).ListMatchRunPairs(ctx, req.(*ListMatchRunPairsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_ListMatchRunUnmatched_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMatchRunUnmatchedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).ListMatchRunUnmatched(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_ListMatchRunUnmatched_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).ListMatchRunUnmatched(ctx, req.(*ListMatchRunUnmatchedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_CompareMatchRuns_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompareMatchRunsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).CompareMatchRuns(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_CompareMatchRuns_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).CompareMatchRuns(ctx, req.(*CompareMatchRunsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_PublishMatchRun_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PublishMatchRunRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).PublishMatchRun(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_PublishMatchRun_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).PublishMatchRun(ctx, req.(*PublishMatchRunRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_GetMatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).GetMatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_GetMatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).GetMatch(ctx, req.(*GetMatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_ListMatches_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMatchesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).ListMatches(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_ListMatches_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).ListMatches(ctx, req.(*ListMatchesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_CreateMatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateMatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).CreateMatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_CreateMatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).CreateMatch(ctx, req.(*CreateMatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_AcceptMatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AcceptMatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).AcceptMatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_AcceptMatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).AcceptMatch(ctx, req.(*AcceptMatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_DeclineMatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeclineMatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).DeclineMatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_DeclineMatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).DeclineMatch(ctx, req.(*DeclineMatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_ActivateMatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ActivateMatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).ActivateMatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_ActivateMatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).ActivateMatch(ctx, req.(*ActivateMatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_EndMatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EndMatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).EndMatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_EndMatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).EndMatch(ctx, req.(*EndMatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_CreateMatchRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateMatchRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).CreateMatchRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_CreateMatchRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).CreateMatchRequest(ctx, req.(*CreateMatchRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_GetMatchRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMatchRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).GetMatchRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_GetMatchRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).GetMatchRequest(ctx, req.(*GetMatchRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_ListMatchRequests_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMatchRequestsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).ListMatchRequests(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_ListMatchRequests_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).ListMatchRequests(ctx, req.(*ListMatchRequestsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_ApproveMatchRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveMatchRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).ApproveMatchRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_ApproveMatchRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).ApproveMatchRequest(ctx, req.(*ApproveMatchRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_RejectMatchRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RejectMatchRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).RejectMatchRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_RejectMatchRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).RejectMatchRequest(ctx, req.(*RejectMatchRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_CancelMatchRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelMatchRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).CancelMatchRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_CancelMatchRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).CancelMatchRequest(ctx, req.(*CancelMatchRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MatchingService_ListCandidates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCandidatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MatchingServiceServer).ListCandidates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MatchingService_ListCandidates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MatchingServiceServer).ListCandidates(ctx, req.(*ListCandidatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MatchingService_ServiceDesc is the grpc.ServiceDesc for MatchingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -168,6 +990,90 @@ var MatchingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateScoringConfig",
 			Handler:    _MatchingService_UpdateScoringConfig_Handler,
+		},
+		{
+			MethodName: "CreateMatchRun",
+			Handler:    _MatchingService_CreateMatchRun_Handler,
+		},
+		{
+			MethodName: "GetMatchRun",
+			Handler:    _MatchingService_GetMatchRun_Handler,
+		},
+		{
+			MethodName: "ListMatchRuns",
+			Handler:    _MatchingService_ListMatchRuns_Handler,
+		},
+		{
+			MethodName: "ListMatchRunPairs",
+			Handler:    _MatchingService_ListMatchRunPairs_Handler,
+		},
+		{
+			MethodName: "ListMatchRunUnmatched",
+			Handler:    _MatchingService_ListMatchRunUnmatched_Handler,
+		},
+		{
+			MethodName: "CompareMatchRuns",
+			Handler:    _MatchingService_CompareMatchRuns_Handler,
+		},
+		{
+			MethodName: "PublishMatchRun",
+			Handler:    _MatchingService_PublishMatchRun_Handler,
+		},
+		{
+			MethodName: "GetMatch",
+			Handler:    _MatchingService_GetMatch_Handler,
+		},
+		{
+			MethodName: "ListMatches",
+			Handler:    _MatchingService_ListMatches_Handler,
+		},
+		{
+			MethodName: "CreateMatch",
+			Handler:    _MatchingService_CreateMatch_Handler,
+		},
+		{
+			MethodName: "AcceptMatch",
+			Handler:    _MatchingService_AcceptMatch_Handler,
+		},
+		{
+			MethodName: "DeclineMatch",
+			Handler:    _MatchingService_DeclineMatch_Handler,
+		},
+		{
+			MethodName: "ActivateMatch",
+			Handler:    _MatchingService_ActivateMatch_Handler,
+		},
+		{
+			MethodName: "EndMatch",
+			Handler:    _MatchingService_EndMatch_Handler,
+		},
+		{
+			MethodName: "CreateMatchRequest",
+			Handler:    _MatchingService_CreateMatchRequest_Handler,
+		},
+		{
+			MethodName: "GetMatchRequest",
+			Handler:    _MatchingService_GetMatchRequest_Handler,
+		},
+		{
+			MethodName: "ListMatchRequests",
+			Handler:    _MatchingService_ListMatchRequests_Handler,
+		},
+		{
+			MethodName: "ApproveMatchRequest",
+			Handler:    _MatchingService_ApproveMatchRequest_Handler,
+		},
+		{
+			MethodName: "RejectMatchRequest",
+			Handler:    _MatchingService_RejectMatchRequest_Handler,
+		},
+		{
+			MethodName: "CancelMatchRequest",
+			Handler:    _MatchingService_CancelMatchRequest_Handler,
+		},
+		{
+			MethodName: "ListCandidates",
+			Handler:    _MatchingService_ListCandidates_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,1129 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// Forbidden is the cost that marks a pair as not allowed.
+const Forbidden = math.MaxInt32
+
+// Assignment is a capacitated assignment problem: assign each row (mentee)
+// to at most one column (mentor), each column taking at most its capacity,
+// minimising the total cost plus Unassigned for every row left out.
+type Assignment struct {
+	Rows, Cols int
+	// Cost is Rows×Cols, row-major; Forbidden marks a pair not allowed.
+	Cost []int32
+	// Capacity is per column; nil means 1 each.
+	Capacity []int32
+	// Unassigned is the cost of leaving a row unassigned. With a value
+	// from MaxCardinalityPenalty the solver assigns as many rows as any
+	// assignment can, and only then minimises cost.
+	Unassigned int64
+}
+
+// Solution is an optimal assignment.
+type Solution struct {
+	// Col is the column of each row, -1 when unassigned.
+	Col []int32
+	// Cost is the sum of the assigned pairs' costs (without Unassigned).
+	Cost     int64
+	Assigned int
+	// Certified reports that the solver proved optimality over every pair
+	// of the matrix: its dual solution is feasible for all of them, not
+	// just for the candidates it searched.
+	Certified bool
+	// Rounds is how many times the candidate set was widened before the
+	// certificate held; Edges is the size of the final candidate set.
+	Rounds int
+	Edges  int
+}
+
+// maxCols bounds the columns so that a column index packs into 24 bits.
+const maxCols = 1<<24 - 1
+
+// maxAbsCost bounds |Unassigned| so that no sum can overflow int64.
+const maxAbsCost = 1 << 62
+
+// MaxCardinalityPenalty returns an Unassigned cost so large that one more
+// assigned row always beats any saving in cost: the solver then finds the
+// cheapest among the largest assignments, as scipy's linear_sum_assignment
+// does.
+func MaxCardinalityPenalty(a Assignment) int64 {
+	lo, hi := int64(math.MaxInt32), int64(math.MinInt32)
+	for _, c := range a.Cost {
+		if c == Forbidden {
+			continue
+		}
+		lo = min(lo, int64(c))
+		hi = max(hi, int64(c))
+	}
+	if lo > hi {
+		return 1
+	}
+	// One more pair adds at most hi and every other pair can get at most
+	// hi-lo dearer, so (hi-lo)·rows + |hi| + 1 outweighs any rearrangement.
+	return (hi-lo)*int64(a.Rows) + max(hi, -hi) + 1
+}
+
+// validate checks the problem's shape and that no sum can overflow.
+func (a Assignment) validate() error {
+	switch {
+	case a.Rows < 0 || a.Cols < 0:
+		return fmt.Errorf("rows and cols must not be negative (got %d×%d)", a.Rows, a.Cols)
+	case len(a.Cost) != a.Rows*a.Cols:
+		return fmt.Errorf("cost has %d entries, want rows×cols = %d", len(a.Cost), a.Rows*a.Cols)
+	case a.Cols > maxCols:
+		return fmt.Errorf("at most %d columns (got %d)", maxCols, a.Cols)
+	case a.Capacity != nil && len(a.Capacity) != a.Cols:
+		return fmt.Errorf("capacity has %d entries, want one per column (%d)", len(a.Capacity), a.Cols)
+	}
+	for j, c := range a.Capacity {
+		if c < 0 {
+			return fmt.Errorf("capacity of column %d is negative", j)
+		}
+	}
+	if a.Unassigned > maxAbsCost/int64(a.Rows+1) || a.Unassigned < -maxAbsCost/int64(a.Rows+1) {
+		return errors.New("unassigned cost too large: the totals would overflow")
+	}
+	return nil
+}
+
+// Solve returns a minimum-cost assignment, calling progress (which may be
+// nil) as rows get placed. It searches a sparse set of candidate pairs
+// (each row's cheapest columns), then checks the dual solution against
+// every pair of the matrix; pairs that violate it join the candidates and
+// the search resumes, so the result is optimal for the whole matrix and
+// Certified says so. It blocks for the whole computation.
+func Solve(a Assignment, progress func(done, total int)) (Solution, error) {
+	return solve(a, initialCandidates(a), progress)
+}
+
+// solve is Solve starting from each row's k cheapest columns.
+func solve(a Assignment, k int, progress func(done, total int)) (Solution, error) {
+	if err := a.validate(); err != nil {
+		return Solution{}, err
+	}
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	// A matrix whose most common cost is also its largest, with room for
+	// every row and no forbidden pair, is solved with those pairs left out
+	// and "unassigned" costing that much: the rows left over then fill
+	// the places left over at exactly that cost (see fillBackground).
+	background, hasBackground := backgroundCost(a)
+	limit := int32(Forbidden)
+	if hasBackground {
+		a.Unassigned, limit = int64(background), background
+	}
+	s := newSolver(a)
+	s.limit, s.k = limit, k
+	s.edges = cheapest(a, k, limit)
+	if k < a.Cols && columnDominated(a, limit) {
+		addColumnCandidates(a, s.edges, columnCandidates, limit)
+		s.addPricedCandidates()
+	}
+	total := a.Rows + a.Rows/10 // placing rows, then certifying (about a tenth)
+	s.progress = func(done int) { progress(min(done, total), total) }
+	s.solveFromScratch()
+	certified := false
+	for round := 1; ; round++ {
+		violations, ok := s.certify()
+		if ok {
+			certified = true
+			s.rounds = round
+			break
+		}
+		if s.exact {
+			// Cannot happen: a search from scratch over every pair is
+			// exact and its duals are the certificate. Report it rather
+			// than loop.
+			s.rounds = round
+			break
+		}
+		if round == maxRounds-1 || s.edges.dense() {
+			// Enough widening: search every pair.
+			s.edges = cheapest(a, a.Cols, limit)
+			s.exact = true
+			s.solveFromScratch()
+			continue
+		}
+		// A repair keeps every place filled; when the violations need
+		// other places (nothing new to widen, or no freed place within
+		// reach), only a search from scratch can move them.
+		if s.widen(violations) == 0 || !s.repair(violations) {
+			s.solveFromScratch()
+		}
+	}
+	if hasBackground {
+		s.fillBackground()
+	}
+	progress(total, total)
+	return s.solution(certified), nil
+}
+
+// maxRounds bounds the widen-and-resume loop: its last round searches every
+// pair, which always certifies.
+const maxRounds = 6
+
+// initialCandidates picks how many of its cheapest columns each row starts
+// with: enough that the optimum nearly always lies inside, few enough that
+// the search stays sparse.
+func initialCandidates(a Assignment) int {
+	k := 16
+	if a.Cols <= 64 {
+		k = a.Cols
+	}
+	return min(k, a.Cols)
+}
+
+// edgeSet holds each row's candidate columns, kept sorted by column, with
+// their costs beside them so that a search never touches the matrix.
+type edgeSet struct {
+	cols  [][]int32
+	costs [][]int32
+	all   int // columns per row when dense
+}
+
+// setRow stores row i's candidates and copies their costs from a.
+func (e edgeSet) setRow(a Assignment, i int, cols []int32) {
+	costs := make([]int32, len(cols))
+	row := a.Cost[i*a.Cols : (i+1)*a.Cols]
+	for k, j := range cols {
+		costs[k] = row[j]
+	}
+	e.cols[i], e.costs[i] = cols, costs
+}
+
+func (e edgeSet) dense() bool {
+	for _, c := range e.cols {
+		if len(c) < e.all {
+			return false
+		}
+	}
+	return true
+}
+
+func (e edgeSet) size() int {
+	n := 0
+	for _, c := range e.cols {
+		n += len(c)
+	}
+	return n
+}
+
+// cheapest returns each row's k cheapest allowed columns, rows in parallel.
+func cheapest(a Assignment, k int, limit int32) edgeSet {
+	e := edgeSet{cols: make([][]int32, a.Rows), costs: make([][]int32, a.Rows), all: a.Cols}
+	parallelRows(a.Rows, func(i int, scratch *[]int64) {
+		row := a.Cost[i*a.Cols : (i+1)*a.Cols]
+		e.setRow(a, i, kSmallest(row, k, limit, nil, rotation(i, a.Cols), scratch))
+	})
+	return e
+}
+
+// kSmallest returns the columns of the k smallest values of
+// row[j]-offset[j] (offset nil: 0) among costs below limit, sorted by column. Ties go to the first
+// column from rot on, cyclically: rows rotated differently spread their
+// ties over all columns instead of all choosing the first few, which
+// matters when many pairs cost the same. scratch holds a max-heap of
+// packed (value, rotated column) keys.
+func kSmallest(row []int32, k int, limit int32, offset []int64, rot int, scratch *[]int64) []int32 {
+	if k <= 0 {
+		return nil
+	}
+	h := (*scratch)[:0]
+	worst := int64(math.MaxInt64) // the heap top's value once the heap is full
+	for j, c := range row {
+		val := int64(c)
+		if offset != nil {
+			val -= offset[j]
+		}
+		if val > worst || c >= limit {
+			continue
+		}
+		t := j - rot
+		if t < 0 {
+			t += len(row)
+		}
+		key := pack(val, t)
+		if len(h) < k {
+			h = append(h, key)
+			siftUp(h, len(h)-1)
+		} else if key < h[0] {
+			h[0] = key
+			siftDown(h, 0)
+		} else {
+			continue
+		}
+		if len(h) == k {
+			worst = h[0] >> 24
+		}
+	}
+	out := make([]int32, len(h))
+	for i, key := range h {
+		out[i] = int32((unpackCol(key) + rot) % len(row))
+	}
+	slices.Sort(out)
+	*scratch = h
+	return out
+}
+
+// pack orders (value, column) pairs in one int64: value in the high bits,
+// column in the low 24 bits. Values beyond ±2^38 are clamped, which can
+// only make a candidate choice worse, never a result wrong: the
+// certificate covers every pair.
+func pack(val int64, col int) int64 {
+	const lim = 1 << 38
+	val = max(min(val, lim-1), -lim)
+	return val<<24 | int64(col)
+}
+
+func unpackCol(key int64) int { return int(key & (1<<24 - 1)) }
+
+func siftUp(h []int64, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p] >= h[i] {
+			return
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+func siftDown(h []int64, i int) {
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		big := l
+		if r := l + 1; r < n && h[r] > h[l] {
+			big = r
+		}
+		if h[i] >= h[big] {
+			return
+		}
+		h[i], h[big] = h[big], h[i]
+		i = big
+	}
+}
+
+// rotation is row i's deterministic starting column for ties.
+func rotation(i, cols int) int {
+	if cols == 0 {
+		return 0
+	}
+	return int(uint64(i) * 2654435761 % uint64(cols))
+}
+
+// parallelRows calls f for every row on up to GOMAXPROCS goroutines, each
+// with its own scratch buffer.
+func parallelRows(rows int, f func(i int, scratch *[]int64)) {
+	workers := min(runtime.GOMAXPROCS(0), max(rows/256, 1))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var scratch []int64
+			for i := w; i < rows; i += workers {
+				f(i, &scratch)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Markers in solver.rowCol besides a column index.
+const (
+	free       = -1 // not placed yet
+	unassigned = -2 // placed on its "unassigned" option
+)
+
+// solver runs successive shortest augmenting paths (the Hungarian method
+// in Jonker–Volgenant form) over the candidate pairs, with the column
+// capacities handled natively and every row's "unassigned" option as a
+// private column of cost Unassigned. Duals: rows u, columns v, reduced
+// cost c-u-v ≥ 0 on every candidate pair, 0 on assigned ones; v ≤ 0, and 0
+// on columns with room; u ≤ Unassigned, equal when unassigned.
+type solver struct {
+	a        Assignment
+	cap      []int32
+	edges    edgeSet
+	u, v     []int64
+	rowCol   []int32
+	colRows  [][]int32
+	progress func(done int)
+	placed   int
+	rounds   int
+	exact    bool  // searched every pair from scratch
+	limit    int32 // costs from here on are left out of the search
+	// While repairing: the places each column freed, and the rows whose
+	// own "unassigned" option is free again.
+	repairing bool
+	freed     []int32
+	dummyFree []bool
+	k         int // candidates per row to start with
+
+	// Dijkstra state, reset after every search.
+	dist     []int64
+	pred     []int32 // row that reached the column
+	done     []bool
+	touched  []int32
+	rowsSeen []int32
+	rowDist  []int64
+	pq       colHeap
+}
+
+func newSolver(a Assignment) *solver {
+	s := &solver{
+		a: a, cap: capacities(a), limit: Forbidden,
+		u: make([]int64, a.Rows), v: make([]int64, a.Cols),
+		rowCol: make([]int32, a.Rows), colRows: make([][]int32, a.Cols),
+		dist: make([]int64, a.Cols), pred: make([]int32, a.Cols), done: make([]bool, a.Cols),
+	}
+	for j := range s.dist {
+		s.dist[j] = math.MaxInt64
+	}
+	return s
+}
+
+func (s *solver) cost(i int, j int32) int64 { return int64(s.a.Cost[i*s.a.Cols+int(j)]) }
+
+// solveFromScratch forgets every assignment and dual and places all rows.
+func (s *solver) solveFromScratch() {
+	clear(s.v)
+	for j := range s.colRows {
+		s.colRows[j] = s.colRows[j][:0]
+	}
+	s.placed = 0
+	// Greedy start: with v = 0 each row's cheapest candidate is tight, so
+	// a row whose cheapest column has room takes it at no search cost.
+	for i := range s.rowCol {
+		s.rowCol[i] = free
+		best, bestCol := s.a.Unassigned, int32(-1)
+		for k, j := range s.edges.cols[i] {
+			if c := int64(s.edges.costs[i][k]); c < best {
+				best, bestCol = c, j
+			}
+		}
+		s.u[i] = best
+		switch {
+		case bestCol < 0:
+			s.rowCol[i] = unassigned
+		case int32(len(s.colRows[bestCol])) < s.cap[bestCol]:
+			s.rowCol[i] = bestCol
+			s.colRows[bestCol] = append(s.colRows[bestCol], int32(i))
+		default:
+			continue
+		}
+		s.placed++
+	}
+	s.reduceRows()
+	s.progress(s.placed)
+	s.placeFree()
+}
+
+// reductionPasses is how often reduceRows sweeps the free rows; on square
+// uniform instances the count of rows left for the search stops falling
+// after about eight.
+const reductionPasses = 8
+
+// reduceRows is Jonker and Volgenant's augmenting row reduction, limited to
+// columns of capacity 1: a free row whose cheapest column is held takes it
+// anyway when it prefers it strictly, lowering the column's dual by the
+// margin to its second choice, and the row it displaces takes its turn.
+// It settles most rows of a square problem without a search. Columns of
+// larger capacity are left alone: lowering their dual would loosen the
+// pairs of every row they hold.
+func (s *solver) reduceRows() {
+	U := s.a.Unassigned
+	for range reductionPasses {
+		budget := 10 * s.a.Rows // bounds the displacement chains of one pass
+		for start := range s.rowCol {
+			i := int32(start)
+			for s.rowCol[i] == free && budget > 0 {
+				budget--
+				u1, u2, j1 := U, U, int32(-1)
+				for k, j := range s.edges.cols[i] {
+					h := int64(s.edges.costs[i][k]) - s.v[j]
+					switch {
+					case h < u1:
+						u1, u2, j1 = h, u1, j
+					case h < u2:
+						u2 = h
+					}
+				}
+				if j1 < 0 { // leaving it out is at least as cheap
+					s.u[i], s.rowCol[i] = U, unassigned
+					s.placed++
+					break
+				}
+				if int32(len(s.colRows[j1])) < s.cap[j1] {
+					s.u[i], s.rowCol[i] = u1, j1
+					s.colRows[j1] = append(s.colRows[j1], i)
+					s.placed++
+					break
+				}
+				if s.cap[j1] != 1 || u1 == u2 {
+					break
+				}
+				out := s.colRows[j1][0]
+				s.v[j1] -= u2 - u1
+				s.u[i], s.rowCol[i], s.colRows[j1][0] = u2, j1, i
+				s.rowCol[out] = free
+				i = out
+			}
+		}
+	}
+}
+
+// placeFree augments from every free row in index order.
+func (s *solver) placeFree() {
+	step := max(s.a.Rows/100, 1)
+	for i := range s.rowCol {
+		if s.rowCol[i] != free {
+			continue
+		}
+		s.augment(int32(i))
+		s.placed++
+		if s.placed%step == 0 {
+			s.progress(s.placed)
+		}
+	}
+}
+
+// augment places the free row root along a shortest augmenting path in
+// reduced costs and updates the duals so that they stay feasible. While
+// repairing, a path may end only at a place freed by the repair (or at the
+// root's own freed "unassigned" option); augment reports false when none
+// is reachable and leaves everything as it was.
+func (s *solver) augment(root int32) bool {
+	U := s.a.Unassigned
+	// The root's dual must keep its candidate pairs' reduced costs ≥ 0.
+	ur := U
+	for k, j := range s.edges.cols[root] {
+		ur = min(ur, int64(s.edges.costs[root][k])-s.v[j])
+	}
+	s.u[root] = ur
+
+	sink, sinkRow := int32(-1), int32(-1)
+	best := int64(math.MaxInt64)
+	if d := s.scan(root, 0); d < best && (!s.repairing || s.dummyFree[root]) {
+		best, sinkRow = d, root
+	}
+	for len(s.pq) > 0 {
+		top := s.pq.pop()
+		j := top.col
+		if s.done[j] || top.d != s.dist[j] {
+			continue
+		}
+		if top.d >= best {
+			break
+		}
+		s.done[j] = true
+		if (!s.repairing && int32(len(s.colRows[j])) < s.cap[j]) || (s.repairing && s.freed[j] > 0) {
+			best, sink, sinkRow = top.d, j, -1
+			break
+		}
+		for _, r := range s.colRows[j] {
+			if d := s.scan(r, top.d); d < best && !s.repairing {
+				best, sinkRow = d, r
+			}
+		}
+	}
+	if best == math.MaxInt64 {
+		s.resetSearch()
+		return false
+	}
+	if s.repairing {
+		if sink >= 0 {
+			s.freed[sink]--
+		} else {
+			s.dummyFree[root] = false
+		}
+	}
+
+	// Dual update: everything settled closer than the sink moves by the
+	// difference, which keeps the tree tight and all reduced costs ≥ 0.
+	for k, r := range s.rowsSeen {
+		s.u[r] += best - s.rowDist[k]
+	}
+	for _, j := range s.touched {
+		if s.done[j] && j != sink {
+			s.v[j] -= best - s.dist[j]
+		}
+	}
+
+	// Flip the path, from the sink back to the root.
+	col := sink
+	if sinkRow >= 0 {
+		col = s.rowCol[sinkRow]
+		s.removeFromCol(sinkRow, col)
+		s.rowCol[sinkRow] = unassigned
+		if sinkRow == root {
+			col = -1
+		}
+	}
+	for col >= 0 {
+		r := s.pred[col]
+		prev := s.rowCol[r]
+		s.rowCol[r] = col
+		s.colRows[col] = append(s.colRows[col], r)
+		if r == root {
+			break
+		}
+		s.removeFromCol(r, prev)
+		col = prev
+	}
+
+	s.resetSearch()
+	return true
+}
+
+// resetSearch clears the Dijkstra state for the next search.
+func (s *solver) resetSearch() {
+	for _, j := range s.touched {
+		s.dist[j] = math.MaxInt64
+		s.done[j] = false
+	}
+	s.touched, s.rowsSeen, s.rowDist = s.touched[:0], s.rowsSeen[:0], s.rowDist[:0]
+	s.pq = s.pq[:0]
+}
+
+// scan settles row r at distance d: it relaxes r's candidate columns and
+// returns the distance at which r's "unassigned" option ends a path.
+func (s *solver) scan(r int32, d int64) int64 {
+	s.rowsSeen = append(s.rowsSeen, r)
+	s.rowDist = append(s.rowDist, d)
+	ui := s.u[r]
+	costs := s.edges.costs[r]
+	dist, done, v := s.dist, s.done, s.v
+	for k, j := range s.edges.cols[r] {
+		if done[j] {
+			continue
+		}
+		nd := d + int64(costs[k]) - ui - v[j]
+		if nd < dist[j] {
+			if dist[j] == math.MaxInt64 {
+				s.touched = append(s.touched, j)
+			}
+			dist[j] = nd
+			s.pred[j] = r
+			s.pq.push(colDist{nd, j})
+		}
+	}
+	return d + s.a.Unassigned - ui
+}
+
+func (s *solver) removeFromCol(r, col int32) {
+	if col < 0 {
+		return
+	}
+	rows := s.colRows[col]
+	for k, x := range rows {
+		if x == r {
+			rows[k] = rows[len(rows)-1]
+			s.colRows[col] = rows[:len(rows)-1]
+			return
+		}
+	}
+}
+
+// certify checks the duals against every pair of the matrix. It returns,
+// per row, the columns whose reduced cost is negative (nil when none) and
+// whether the whole certificate holds.
+func (s *solver) certify() (violations [][]int32, ok bool) {
+	U := s.a.Unassigned
+	ok = true
+	for j, rows := range s.colRows {
+		if s.v[j] > 0 || (s.v[j] < 0 && int32(len(rows)) < s.cap[j]) {
+			ok = false
+		}
+	}
+	violations = make([][]int32, s.a.Rows)
+	var mu sync.Mutex
+	parallelRows(s.a.Rows, func(i int, _ *[]int64) {
+		ui := s.u[i]
+		rowOK := ui <= U
+		switch c := s.rowCol[i]; {
+		case c == unassigned:
+			rowOK = rowOK && ui == U
+		case c >= 0:
+			rowOK = rowOK && s.cost(i, c)-ui-s.v[c] == 0
+		default:
+			rowOK = false
+		}
+		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
+		var bad []int32
+		for j, c := range row {
+			if c != Forbidden && int64(c)-s.v[j] < ui {
+				bad = append(bad, int32(j))
+			}
+		}
+		if len(bad) > 0 || !rowOK {
+			violations[i] = bad
+			mu.Lock()
+			ok = false
+			mu.Unlock()
+		}
+	})
+	return violations, ok
+}
+
+// widen adds each violating row's violating columns (at most a bounded
+// number, the most negative first) to its candidates and returns how many
+// it added.
+func (s *solver) widen(violations [][]int32) (added int) {
+	const most = 64
+	for i, bad := range violations {
+		if len(bad) == 0 {
+			continue
+		}
+		if s.limit != Forbidden || len(bad) > most {
+			row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
+			var scratch []int64
+			bad = kSmallest(row, most, s.limit, s.v, rotation(i, s.a.Cols), &scratch)
+		}
+		before := len(s.edges.cols[i])
+		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], bad))
+		added += len(s.edges.cols[i]) - before
+	}
+	return added
+}
+
+// repair re-places the rows whose candidates grew, keeping everyone else
+// and the duals: each such row leaves its place, and the re-placed rows'
+// paths may end only at the places so freed (or a row's own "unassigned"
+// option, if that is what it left). That is a Hungarian step of the
+// problem where every place is filled, so the duals stay a certificate,
+// but it cannot move rows to other columns with room; repair reports false
+// when some row cannot reach a freed place, and the caller then solves
+// from scratch on the widened candidates.
+func (s *solver) repair(violations [][]int32) bool {
+	if s.freed == nil {
+		s.freed, s.dummyFree = make([]int32, s.a.Cols), make([]bool, s.a.Rows)
+	}
+	clear(s.freed)
+	clear(s.dummyFree)
+	for i, bad := range violations {
+		if bad == nil {
+			continue
+		}
+		switch c := s.rowCol[i]; {
+		case c >= 0:
+			s.freed[c]++
+			s.removeFromCol(int32(i), c)
+		case c == unassigned:
+			s.dummyFree[i] = true
+		}
+		s.rowCol[i] = free
+		s.placed--
+	}
+	s.repairing = true
+	defer func() { s.repairing = false }()
+	for i := range s.rowCol {
+		if s.rowCol[i] != free {
+			continue
+		}
+		if !s.augment(int32(i)) {
+			return false
+		}
+		s.placed++
+	}
+	return true
+}
+
+// columnDominated reports whether the costs depend on the column far more
+// than chance would make them: whether the column means of a sample of
+// rows spread one and a half times what independent costs would give
+// (uniform costs measure about 1.1, scored ones 1.8 to 3).
+// Scored matrices are (a mentor strong in demanded skills suits nearly
+// everyone); uniform ones are not, and skip the two extra candidate
+// passes that only column-dominated costs need.
+func columnDominated(a Assignment, limit int32) bool {
+	sample := min(a.Rows, 64)
+	if sample < 2 || a.Cols < 2 {
+		return false
+	}
+	sum := make([]float64, a.Cols)
+	count := make([]float64, a.Cols)
+	var all, allSq, n float64
+	for k := range sample {
+		i := k * (a.Rows / sample)
+		for j, c := range a.Cost[i*a.Cols : (i+1)*a.Cols] {
+			if c >= limit {
+				continue
+			}
+			x := float64(c)
+			sum[j] += x
+			count[j]++
+			all += x
+			allSq += x * x
+			n++
+		}
+	}
+	if n < 2 {
+		return false
+	}
+	mean := all / n
+	variance := allSq/n - mean*mean
+	var spread, cols, perCol float64
+	for j := range sum {
+		if count[j] == 0 {
+			continue
+		}
+		d := sum[j]/count[j] - mean
+		spread += d * d
+		perCol += count[j]
+		cols++
+	}
+	if cols < 2 || variance <= 0 {
+		return false
+	}
+	// Independent costs: a column mean over m cells varies by variance/m.
+	return spread/cols > 1.5*variance/(perCol/cols)
+}
+
+// columnCandidates is how many of its cheapest rows each column adds to
+// the candidates.
+const columnCandidates = 8
+
+// addColumnCandidates adds, for every column, its kc cheapest rows (costs
+// below limit) to those rows' candidates. Without it a column that is no
+// row's favourite (the least wanted mentor) is nobody's candidate, and the
+// search never learns that some row could take it cheaply.
+func addColumnCandidates(a Assignment, e edgeSet, kc int, limit int32) {
+	if a.Rows >= maxCols {
+		return // row indexes would not pack; the row side is still correct
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(a.Rows/256, 1))
+	found := make([][]int64, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Per column a max-heap of packed (cost, row) keys.
+			h := make([]int64, a.Cols*kc)
+			size := make([]int32, a.Cols)
+			worst := make([]int64, a.Cols)
+			for j := range worst {
+				worst[j] = math.MaxInt64
+			}
+			for i := w; i < a.Rows; i += workers {
+				for j, c := range a.Cost[i*a.Cols : (i+1)*a.Cols] {
+					val := int64(c)
+					if val > worst[j] || c >= limit {
+						continue
+					}
+					col := h[j*kc : j*kc+int(size[j])]
+					key := pack(val, i)
+					switch {
+					case len(col) < kc:
+						col = append(col, key)
+						siftUp(col, len(col)-1)
+						size[j]++
+					case key < col[0]:
+						col[0] = key
+						siftDown(col, 0)
+					default:
+						continue
+					}
+					if len(col) == kc {
+						worst[j] = col[0] >> 24
+					}
+				}
+			}
+			out := make([]int64, 0, 2*a.Cols*kc)
+			for j := range a.Cols {
+				for _, key := range h[j*kc : j*kc+int(size[j])] {
+					out = append(out, key, int64(j))
+				}
+			}
+			found[w] = out
+		}()
+	}
+	wg.Wait()
+	// Merge the workers' finds per column and keep the kc best rows.
+	best := make([][]int64, a.Cols)
+	for _, out := range found {
+		for n := 0; n < len(out); n += 2 {
+			best[out[n+1]] = append(best[out[n+1]], out[n])
+		}
+	}
+	extra := make([][]int32, a.Rows)
+	for j, keys := range best {
+		slices.Sort(keys)
+		for _, key := range keys[:min(kc, len(keys))] {
+			i := unpackCol(key)
+			extra[i] = append(extra[i], int32(j))
+		}
+	}
+	for i, cols := range extra {
+		if len(cols) > 0 {
+			e.setRow(a, i, mergeSorted(e.cols[i], cols))
+		}
+	}
+}
+
+// Bounds of the price estimate: bids per row, and the least a bid raises a
+// price by (Bertsekas' ε; a large one settles the auction in few bids, and
+// the prices only have to be roughly right).
+const (
+	auctionBids = 20
+	auctionStep = 64
+)
+
+// addPricedCandidates adds to each row its k cheapest columns at prices
+// that reflect demand. Scored costs are dominated by the column (a strong
+// mentor suits nearly everyone), so every row's cheapest columns are the
+// same contested few, and the optimum puts most rows elsewhere. A short
+// auction over the candidates (a column of capacity c is c places) prices
+// the contested columns up; the columns each row should fall back on then
+// come in. The prices only choose candidates: the search that follows is
+// exact, and the certificate covers every pair.
+func (s *solver) addPricedCandidates() {
+	if s.edges.dense() || s.a.Rows == 0 {
+		return
+	}
+	price := s.auctionPrices()
+	offset := make([]int64, s.a.Cols)
+	for j, p := range price {
+		offset[j] = -p
+	}
+	parallelRows(s.a.Rows, func(i int, scratch *[]int64) {
+		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
+		more := kSmallest(row, s.k, s.limit, offset, rotation(i, s.a.Cols), scratch)
+		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], more))
+	})
+}
+
+// auctionPrices runs a bounded forward auction of the rows over their
+// candidates and returns the price of entering each column: the lowest
+// price among its places (0 while one is free).
+func (s *solver) auctionPrices() []int64 {
+	start := make([]int32, s.a.Cols+1)
+	for j, c := range s.cap {
+		start[j+1] = start[j] + c
+	}
+	places := start[s.a.Cols]
+	price := make([]int64, places)
+	holder := make([]int32, places)
+	for p := range holder {
+		holder[p] = -1
+	}
+	// cheapestPlace is column j's place with the lowest price, and the lowest
+	// price among its other places (MaxInt64 when it has one place).
+	cheapestPlace := func(j int32) (int32, int64) {
+		best, second := start[j], int64(math.MaxInt64)
+		for p := start[j] + 1; p < start[j+1]; p++ {
+			if price[p] < price[best] {
+				best, second = p, price[best]
+			} else {
+				second = min(second, price[p])
+			}
+		}
+		return best, second
+	}
+	queue := make([]int32, s.a.Rows)
+	for i := range queue {
+		queue[i] = int32(i)
+	}
+	U := s.a.Unassigned
+	for bids := auctionBids * s.a.Rows; len(queue) > 0 && bids > 0; bids-- {
+		i := queue[0]
+		queue = queue[1:]
+		h1, h2, best := U, U, int32(-1)
+		for k, j := range s.edges.cols[i] {
+			if s.cap[j] == 0 {
+				continue
+			}
+			p, second := cheapestPlace(j)
+			c := int64(s.edges.costs[i][k])
+			switch h := c + price[p]; {
+			case h < h1:
+				h1, h2, best = h, h1, p
+			case h < h2:
+				h2 = h
+			}
+			if second != math.MaxInt64 {
+				h2 = min(h2, max(h1, c+second)) // the column's next place competes too
+			}
+		}
+		if best < 0 {
+			continue // leaving the row out is cheapest
+		}
+		price[best] += h2 - h1 + auctionStep
+		if out := holder[best]; out >= 0 {
+			queue = append(queue, out)
+		}
+		holder[best] = i
+	}
+	entry := make([]int64, s.a.Cols)
+	for j := range entry {
+		if s.cap[j] > 0 {
+			p, _ := cheapestPlace(int32(j))
+			entry[j] = price[p]
+		}
+	}
+	return entry
+}
+
+// backgroundCost reports the matrix's largest cost when it is also so
+// common (a twentieth of the pairs or more) that it acts as a default: a
+// matrix where "not suitable" was written as a large finite cost, as for
+// a solver without forbidden pairs. It applies only when no pair is
+// forbidden, every row fits in the capacity and leaving a row out costs
+// more.
+func backgroundCost(a Assignment) (int32, bool) {
+	if a.Rows == 0 || a.Cols == 0 {
+		return 0, false
+	}
+	places := int64(0)
+	for _, c := range capacities(a) {
+		places += int64(c)
+	}
+	if int64(a.Rows) > places {
+		return 0, false
+	}
+	top, count := int32(math.MinInt32), 0
+	for _, c := range a.Cost {
+		switch {
+		case c == Forbidden:
+			return 0, false
+		case c > top:
+			top, count = c, 1
+		case c == top:
+			count++
+		}
+	}
+	if count < len(a.Cost)/20 || a.Unassigned <= int64(top) {
+		return 0, false
+	}
+	return top, true
+}
+
+// fillBackground puts the rows the search left out into the places left
+// over, in index order. Each such pair costs exactly the background: a
+// cheaper one would have been in the search, which left the row out only
+// because no allowed pair beat leaving it out. The duals stay a
+// certificate for the whole matrix: a row left out has u equal to the
+// background, a column with room has v = 0, so each filled pair is tight,
+// and every background pair has reduced cost background-u-v ≥ 0.
+func (s *solver) fillBackground() {
+	j := 0
+	for i, c := range s.rowCol {
+		if c != unassigned {
+			continue
+		}
+		for int32(len(s.colRows[j])) >= s.cap[j] {
+			j++
+		}
+		s.rowCol[i] = int32(j)
+		s.colRows[j] = append(s.colRows[j], int32(i))
+	}
+}
+
+func capacities(a Assignment) []int32 {
+	if a.Capacity != nil {
+		return a.Capacity
+	}
+	c := make([]int32, a.Cols)
+	for j := range c {
+		c[j] = 1
+	}
+	return c
+}
+
+func (s *solver) solution(certified bool) Solution {
+	sol := Solution{Col: make([]int32, s.a.Rows), Certified: certified, Rounds: s.rounds, Edges: s.edges.size()}
+	for i, c := range s.rowCol {
+		if c < 0 {
+			sol.Col[i] = -1
+			continue
+		}
+		sol.Col[i] = c
+		sol.Cost += s.cost(i, c)
+		sol.Assigned++
+	}
+	return sol
+}
+
+func mergeSorted(a, b []int32) []int32 {
+	out := make([]int32, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i] < b[j]):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+type colDist struct {
+	d   int64
+	col int32
+}
+
+// colHeap is a binary min-heap of columns by distance, then index, so that
+// searches are deterministic.
+type colHeap []colDist
+
+func (a colDist) less(b colDist) bool { return a.d < b.d || (a.d == b.d && a.col < b.col) }
+
+func (h *colHeap) push(x colDist) {
+	q := append(*h, x)
+	i := len(q) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !q[i].less(q[p]) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+	*h = q
+}
+
+func (h *colHeap) pop() colDist {
+	q := *h
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q = q[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && q[r].less(q[l]) {
+			m = r
+		}
+		if !q[m].less(q[i]) {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
+	return top
+}

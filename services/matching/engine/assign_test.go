@@ -1,0 +1,285 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// randomAssignment returns a seeded instance with some forbidden pairs and
+// capacities from 0 to 3.
+func randomAssignment(r *rand.Rand, rows, cols int, forbidden float64) Assignment {
+	a := Assignment{Rows: rows, Cols: cols, Cost: make([]int32, rows*cols), Capacity: make([]int32, cols)}
+	for i := range a.Cost {
+		if r.Float64() < forbidden {
+			a.Cost[i] = Forbidden
+			continue
+		}
+		a.Cost[i] = int32(r.IntN(41) - 10) // negative costs too
+	}
+	for j := range a.Capacity {
+		a.Capacity[j] = int32(r.IntN(4))
+	}
+	return a
+}
+
+// bruteForce returns the minimum of Σcost + Unassigned·(rows left out)
+// over every feasible assignment.
+func bruteForce(a Assignment) int64 {
+	load := make([]int32, a.Cols)
+	best := int64(1) << 62
+	var walk func(i int, total int64)
+	walk = func(i int, total int64) {
+		if i == a.Rows {
+			best = min(best, total)
+			return
+		}
+		walk(i+1, total+a.Unassigned)
+		for j := range a.Cols {
+			c := a.Cost[i*a.Cols+j]
+			if c == Forbidden || load[j] >= a.Capacity[j] {
+				continue
+			}
+			load[j]++
+			walk(i+1, total+int64(c))
+			load[j]--
+		}
+	}
+	walk(0, 0)
+	return best
+}
+
+// objective is what Solve minimises, recomputed from its answer after
+// checking that the answer is feasible.
+func objective(t *testing.T, a Assignment, s Solution) int64 {
+	t.Helper()
+	require.Len(t, s.Col, a.Rows)
+	load := make([]int32, a.Cols)
+	total, assigned := int64(0), 0
+	for i, j := range s.Col {
+		if j < 0 {
+			total += a.Unassigned
+			continue
+		}
+		c := a.Cost[i*a.Cols+int(j)]
+		require.NotEqual(t, int32(Forbidden), c, "row %d got a forbidden column", i)
+		load[j]++
+		total += int64(c)
+		assigned++
+	}
+	for j, l := range load {
+		require.LessOrEqual(t, l, a.Capacity[j], "column %d over capacity", j)
+	}
+	require.Equal(t, assigned, s.Assigned)
+	return total
+}
+
+func TestSolveEqualsBruteForce(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := range 400 {
+		rows, cols := 1+r.IntN(6), 1+r.IntN(4)
+		a := randomAssignment(r, rows, cols, 0.25)
+		switch n % 3 {
+		case 0:
+			a.Unassigned = MaxCardinalityPenalty(a)
+		case 1:
+			a.Unassigned = int64(r.IntN(30) - 5)
+		default:
+			a.Unassigned = 0
+		}
+		want := bruteForce(a)
+		for _, k := range []int{1, 2, cols} { // narrow starts force widening rounds
+			t.Run(fmt.Sprintf("%d_k%d", n, k), func(t *testing.T) {
+				s, err := solve(a, k, nil)
+				require.NoError(t, err)
+				require.True(t, s.Certified)
+				require.Equal(t, want, objective(t, a, s)+0)
+			})
+		}
+	}
+}
+
+func TestSolveMaxCardinalityMatchesLargestAssignment(t *testing.T) {
+	t.Parallel()
+	// Row 0 can only take column 0, which row 1 prefers by far: the largest
+	// assignment gives column 0 to row 0 and column 1 to row 1.
+	a := Assignment{Rows: 2, Cols: 2, Cost: []int32{
+		5, Forbidden,
+		0, 100,
+	}}
+	a.Unassigned = MaxCardinalityPenalty(a)
+	s, err := Solve(a, nil)
+	require.NoError(t, err)
+	require.Equal(t, []int32{0, 1}, s.Col)
+	require.Equal(t, int64(105), s.Cost)
+	// Without the penalty the cheapest choice leaves row 0 out.
+	a.Unassigned = 50
+	s, err = Solve(a, nil)
+	require.NoError(t, err)
+	require.Equal(t, []int32{-1, 0}, s.Col)
+}
+
+func TestSolveWidensAndStaysOptimalOnLargerInstances(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 7))
+	widened := 0
+	for _, tc := range []struct{ rows, cols int }{{60, 30}, {40, 50}, {100, 50}, {200, 100}} {
+		a := randomAssignment(r, tc.rows, tc.cols, 0.1)
+		for j := range a.Capacity {
+			a.Capacity[j] = 2
+		}
+		a.Unassigned = MaxCardinalityPenalty(a)
+		dense, err := solve(a, tc.cols, nil)
+		require.NoError(t, err)
+		require.True(t, dense.Certified)
+		require.Equal(t, 1, dense.Rounds)
+		sparse, err := solve(a, 1, nil)
+		require.NoError(t, err)
+		require.True(t, sparse.Certified)
+		if sparse.Rounds > 1 {
+			widened++
+		}
+		require.Equal(t, objective(t, a, dense), objective(t, a, sparse))
+	}
+	require.Positive(t, widened, "one candidate per row should not always suffice")
+}
+
+func TestSolveIsDeterministic(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	a := randomAssignment(r, 300, 150, 0.05)
+	for j := range a.Capacity {
+		a.Capacity[j] = 2
+	}
+	a.Unassigned = MaxCardinalityPenalty(a)
+	first, err := Solve(a, nil)
+	require.NoError(t, err)
+	for range 3 {
+		again, err := Solve(a, nil)
+		require.NoError(t, err)
+		require.Equal(t, first.Col, again.Col)
+	}
+}
+
+func TestSolveReportsProgressToTheEnd(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	a := randomAssignment(r, 500, 300, 0)
+	a.Unassigned = MaxCardinalityPenalty(a)
+	last, calls := -1, 0
+	_, err := Solve(a, func(done, total int) {
+		require.GreaterOrEqual(t, done, last, "progress went backwards")
+		require.LessOrEqual(t, done, total)
+		last = done
+		if done == total {
+			calls++
+		}
+	})
+	require.NoError(t, err)
+	require.Positive(t, calls)
+}
+
+func TestSolveRejectsBadInput(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		a    Assignment
+		want string
+	}{
+		{"negative size", Assignment{Rows: -1}, "must not be negative"},
+		{"short cost", Assignment{Rows: 2, Cols: 2, Cost: []int32{1, 2, 3}}, "want rows×cols = 4"},
+		{"capacity length", Assignment{Rows: 1, Cols: 2, Cost: []int32{1, 2}, Capacity: []int32{1}}, "one per column"},
+		{"negative capacity", Assignment{Rows: 1, Cols: 1, Cost: []int32{1}, Capacity: []int32{-1}}, "negative"},
+		{"overflowing penalty", Assignment{Rows: 1, Cols: 1, Cost: []int32{1}, Unassigned: 1 << 62}, "overflow"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Solve(tc.a, nil)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestSolveEmpty(t *testing.T) {
+	t.Parallel()
+	s, err := Solve(Assignment{Rows: 3, Cols: 0, Unassigned: 7}, nil)
+	require.NoError(t, err)
+	require.Equal(t, []int32{-1, -1, -1}, s.Col)
+	require.True(t, s.Certified)
+}
+
+// TestSolveWithABackgroundCost covers matrices where "not suitable" is a
+// large finite cost that most pairs share (how a solver without forbidden
+// pairs is fed): they are solved with those pairs left out, and the rows
+// left over fill the places left over.
+func TestSolveWithABackgroundCost(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 10))
+	detected := 0
+	for n := range 300 {
+		rows, cols := 1+r.IntN(6), 1+r.IntN(4)
+		a := Assignment{Rows: rows, Cols: cols, Cost: make([]int32, rows*cols), Capacity: make([]int32, cols)}
+		places := 0
+		for j := range a.Capacity {
+			a.Capacity[j] = int32(1 + r.IntN(2))
+			places += int(a.Capacity[j])
+		}
+		if places < rows {
+			a.Capacity[0] += int32(rows - places)
+		}
+		for i := range a.Cost {
+			a.Cost[i] = 1000
+			if r.IntN(3) == 0 {
+				a.Cost[i] = int32(r.IntN(50))
+			}
+		}
+		a.Unassigned = MaxCardinalityPenalty(a)
+		if _, ok := backgroundCost(a); ok {
+			detected++
+		}
+		want := bruteForce(a)
+		for _, k := range []int{1, cols} {
+			t.Run(fmt.Sprintf("%d_k%d", n, k), func(t *testing.T) {
+				s, err := solve(a, k, nil)
+				require.NoError(t, err)
+				require.True(t, s.Certified)
+				require.Equal(t, rows, s.Assigned, "every row fits, so every row is placed")
+				require.Equal(t, want, objective(t, a, s))
+			})
+		}
+	}
+	require.Greater(t, detected, 200, "most instances take the background path")
+}
+
+// TestSolveOnColumnDominatedCosts covers costs like scored ones, where the
+// column (the mentor) decides most of a pair's cost: the solver detects
+// it, adds priced candidates, and stays exact.
+func TestSolveOnColumnDominatedCosts(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(13, 14))
+	rows, cols := 300, 150
+	a := Assignment{Rows: rows, Cols: cols, Cost: make([]int32, rows*cols), Capacity: make([]int32, cols)}
+	strength := make([]int32, cols)
+	for j := range strength {
+		strength[j] = int32(r.IntN(5000))
+		a.Capacity[j] = 2
+	}
+	for i := range rows {
+		for j := range cols {
+			a.Cost[i*cols+j] = strength[j] + int32(r.IntN(1000))
+		}
+	}
+	a.Unassigned = MaxCardinalityPenalty(a)
+	require.True(t, columnDominated(a, Forbidden))
+	require.False(t, columnDominated(uniformAssignment(300, 150, 2, 1), Forbidden))
+	dense, err := solve(a, cols, nil)
+	require.NoError(t, err)
+	sparse, err := Solve(a, nil)
+	require.NoError(t, err)
+	require.True(t, sparse.Certified)
+	require.Equal(t, objective(t, a, dense), objective(t, a, sparse))
+}
