@@ -1,7 +1,7 @@
-// Package scheduling is the domain of the scheduling service. This first
-// version holds each person's weekly availability in their own time zone;
-// slot suggestions, meeting series and calendar feeds build on it. It
-// imports no transport or storage; adapters implement Store.
+// Package scheduling is the domain of the scheduling service: each person's
+// availability in their own time zone, slot suggestions for a match,
+// sessions and meeting series, rooms, reminders and calendar feeds. It
+// imports no transport; adapters implement Store.
 package scheduling
 
 import (
@@ -45,6 +45,15 @@ type Window struct {
 	Day   Weekday
 	Start string
 	End   string
+	// Preferred windows rank their slots first.
+	Preferred bool
+}
+
+// Exception is a dated period [Start, End) when the person cannot meet
+// (leave, travel), whatever the weekly windows say.
+type Exception struct {
+	Start, End time.Time
+	Reason     string
 }
 
 // Availability is when a person can meet, in the person's time zone. Wall
@@ -54,9 +63,13 @@ type Availability struct {
 	PersonID string
 	// TimeZone is an IANA name such as "Europe/Berlin"; empty only for an
 	// availability never set.
-	TimeZone   string
-	Windows    []Window
-	UpdateTime time.Time
+	TimeZone string
+	// Windows are when the person can meet; empty means WorkingHours.
+	Windows []Window
+	// WorkingHours rank the slots inside both people's working hours first.
+	WorkingHours []Window
+	Exceptions   []Exception
+	UpdateTime   time.Time
 }
 
 // Validate checks what every stored availability must satisfy. Field paths
@@ -153,17 +166,6 @@ func sortWindows(ws []Window) {
 	slices.SortFunc(ws, func(a, b Window) int {
 		return cmp.Or(cmp.Compare(a.Day, b.Day), strings.Compare(a.Start, b.Start))
 	})
-}
-
-// Store keeps the scheduling service's data, scoped by tenant. Every change
-// writes its domain event in the same transaction.
-type Store interface {
-	// Availability returns a person's availability, or an error wrapping
-	// apperr.ErrNotFound when it was never set.
-	Availability(ctx context.Context, tenant, personID string) (Availability, error)
-	// PutAvailability replaces a person's availability and writes an
-	// availability.changed event.
-	PutAvailability(ctx context.Context, tenant string, a Availability) error
 }
 
 // Service carries out the scheduling service's use cases. Callers pass the

@@ -10,6 +10,8 @@ import (
 	v1 "github.com/tandem-oss/tandem/gen/go/tandem/scheduling/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -67,13 +69,621 @@ func (x *AvailabilityChanged) GetAvailability() *v1.Availability {
 	return nil
 }
 
+// AvailabilityErased: ce-type tandem.availability.erased, when a
+// person.erased event removed a person's availability and feed tokens.
+type AvailabilityErased struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PersonId      string                 `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AvailabilityErased) Reset() {
+	*x = AvailabilityErased{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AvailabilityErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AvailabilityErased) ProtoMessage() {}
+
+func (x *AvailabilityErased) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AvailabilityErased.ProtoReflect.Descriptor instead.
+func (*AvailabilityErased) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AvailabilityErased) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+// SessionProposed: ce-type tandem.session.proposed, for a new session
+// (alone or in a series).
+type SessionProposed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Session       *v1.Session            `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionProposed) Reset() {
+	*x = SessionProposed{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionProposed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionProposed) ProtoMessage() {}
+
+func (x *SessionProposed) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionProposed.ProtoReflect.Descriptor instead.
+func (*SessionProposed) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SessionProposed) GetSession() *v1.Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+// SessionConfirmed: ce-type tandem.session.confirmed.
+type SessionConfirmed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Session       *v1.Session            `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionConfirmed) Reset() {
+	*x = SessionConfirmed{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionConfirmed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionConfirmed) ProtoMessage() {}
+
+func (x *SessionConfirmed) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionConfirmed.ProtoReflect.Descriptor instead.
+func (*SessionConfirmed) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SessionConfirmed) GetSession() *v1.Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+// SessionRescheduled: ce-type tandem.session.rescheduled; the session is
+// PROPOSED again by the person who moved it.
+type SessionRescheduled struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Session           *v1.Session            `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	PreviousStartTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=previous_start_time,json=previousStartTime,proto3" json:"previous_start_time,omitempty"`
+	PreviousEndTime   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=previous_end_time,json=previousEndTime,proto3" json:"previous_end_time,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *SessionRescheduled) Reset() {
+	*x = SessionRescheduled{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionRescheduled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionRescheduled) ProtoMessage() {}
+
+func (x *SessionRescheduled) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionRescheduled.ProtoReflect.Descriptor instead.
+func (*SessionRescheduled) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SessionRescheduled) GetSession() *v1.Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *SessionRescheduled) GetPreviousStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PreviousStartTime
+	}
+	return nil
+}
+
+func (x *SessionRescheduled) GetPreviousEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PreviousEndTime
+	}
+	return nil
+}
+
+// SessionCancelled: ce-type tandem.session.cancelled, by a person, a
+// program manager, or the service when the match ended.
+type SessionCancelled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Session       *v1.Session            `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionCancelled) Reset() {
+	*x = SessionCancelled{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionCancelled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionCancelled) ProtoMessage() {}
+
+func (x *SessionCancelled) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionCancelled.ProtoReflect.Descriptor instead.
+func (*SessionCancelled) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SessionCancelled) GetSession() *v1.Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+// SessionCompleted: ce-type tandem.session.completed.
+type SessionCompleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Session       *v1.Session            `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionCompleted) Reset() {
+	*x = SessionCompleted{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionCompleted) ProtoMessage() {}
+
+func (x *SessionCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionCompleted.ProtoReflect.Descriptor instead.
+func (*SessionCompleted) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SessionCompleted) GetSession() *v1.Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+// SessionNoShow: ce-type tandem.session.no_show.
+type SessionNoShow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Session       *v1.Session            `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionNoShow) Reset() {
+	*x = SessionNoShow{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionNoShow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionNoShow) ProtoMessage() {}
+
+func (x *SessionNoShow) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionNoShow.ProtoReflect.Descriptor instead.
+func (*SessionNoShow) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SessionNoShow) GetSession() *v1.Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+// SessionReminderDue: ce-type tandem.session.reminder_due, once per
+// session and reminder offset, at start_time - offset.
+type SessionReminderDue struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Session *v1.Session            `protobuf:"bytes,1,opt,name=session,proto3" json:"session,omitempty"`
+	// How long before the start this reminder is, e.g. 86400s.
+	Offset        *durationpb.Duration   `protobuf:"bytes,2,opt,name=offset,proto3" json:"offset,omitempty"`
+	DueTime       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionReminderDue) Reset() {
+	*x = SessionReminderDue{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionReminderDue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionReminderDue) ProtoMessage() {}
+
+func (x *SessionReminderDue) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionReminderDue.ProtoReflect.Descriptor instead.
+func (*SessionReminderDue) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SessionReminderDue) GetSession() *v1.Session {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *SessionReminderDue) GetOffset() *durationpb.Duration {
+	if x != nil {
+		return x.Offset
+	}
+	return nil
+}
+
+func (x *SessionReminderDue) GetDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueTime
+	}
+	return nil
+}
+
+// SeriesCreated: ce-type tandem.series.created; each session of it also
+// has its tandem.session.proposed event.
+type SeriesCreated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Series        *v1.Series             `protobuf:"bytes,1,opt,name=series,proto3" json:"series,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SeriesCreated) Reset() {
+	*x = SeriesCreated{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SeriesCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SeriesCreated) ProtoMessage() {}
+
+func (x *SeriesCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SeriesCreated.ProtoReflect.Descriptor instead.
+func (*SeriesCreated) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SeriesCreated) GetSeries() *v1.Series {
+	if x != nil {
+		return x.Series
+	}
+	return nil
+}
+
+// RoomCreated: ce-type tandem.room.created.
+type RoomCreated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Room          *v1.Room               `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoomCreated) Reset() {
+	*x = RoomCreated{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoomCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoomCreated) ProtoMessage() {}
+
+func (x *RoomCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoomCreated.ProtoReflect.Descriptor instead.
+func (*RoomCreated) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RoomCreated) GetRoom() *v1.Room {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
+// CalendarTokenCreated: ce-type tandem.calendar_token.created (the token's
+// secret is never in an event).
+type CalendarTokenCreated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         *v1.CalendarToken      `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarTokenCreated) Reset() {
+	*x = CalendarTokenCreated{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarTokenCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarTokenCreated) ProtoMessage() {}
+
+func (x *CalendarTokenCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarTokenCreated.ProtoReflect.Descriptor instead.
+func (*CalendarTokenCreated) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CalendarTokenCreated) GetToken() *v1.CalendarToken {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
+// CalendarTokenRevoked: ce-type tandem.calendar_token.revoked.
+type CalendarTokenRevoked struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         *v1.CalendarToken      `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarTokenRevoked) Reset() {
+	*x = CalendarTokenRevoked{}
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarTokenRevoked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarTokenRevoked) ProtoMessage() {}
+
+func (x *CalendarTokenRevoked) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_events_v1_scheduling_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarTokenRevoked.ProtoReflect.Descriptor instead.
+func (*CalendarTokenRevoked) Descriptor() ([]byte, []int) {
+	return file_tandem_events_v1_scheduling_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CalendarTokenRevoked) GetToken() *v1.CalendarToken {
+	if x != nil {
+		return x.Token
+	}
+	return nil
+}
+
 var File_tandem_events_v1_scheduling_proto protoreflect.FileDescriptor
 
 const file_tandem_events_v1_scheduling_proto_rawDesc = "" +
 	"\n" +
-	"!tandem/events/v1/scheduling.proto\x12\x10tandem.events.v1\x1a%tandem/scheduling/v1/scheduling.proto\"]\n" +
+	"!tandem/events/v1/scheduling.proto\x12\x10tandem.events.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%tandem/scheduling/v1/scheduling.proto\"]\n" +
 	"\x13AvailabilityChanged\x12F\n" +
-	"\favailability\x18\x01 \x01(\v2\".tandem.scheduling.v1.AvailabilityR\favailabilityB?Z=github.com/tandem-oss/tandem/gen/go/tandem/events/v1;eventsv1b\x06proto3"
+	"\favailability\x18\x01 \x01(\v2\".tandem.scheduling.v1.AvailabilityR\favailability\"1\n" +
+	"\x12AvailabilityErased\x12\x1b\n" +
+	"\tperson_id\x18\x01 \x01(\tR\bpersonId\"J\n" +
+	"\x0fSessionProposed\x127\n" +
+	"\asession\x18\x01 \x01(\v2\x1d.tandem.scheduling.v1.SessionR\asession\"K\n" +
+	"\x10SessionConfirmed\x127\n" +
+	"\asession\x18\x01 \x01(\v2\x1d.tandem.scheduling.v1.SessionR\asession\"\xe1\x01\n" +
+	"\x12SessionRescheduled\x127\n" +
+	"\asession\x18\x01 \x01(\v2\x1d.tandem.scheduling.v1.SessionR\asession\x12J\n" +
+	"\x13previous_start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x11previousStartTime\x12F\n" +
+	"\x11previous_end_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0fpreviousEndTime\"K\n" +
+	"\x10SessionCancelled\x127\n" +
+	"\asession\x18\x01 \x01(\v2\x1d.tandem.scheduling.v1.SessionR\asession\"K\n" +
+	"\x10SessionCompleted\x127\n" +
+	"\asession\x18\x01 \x01(\v2\x1d.tandem.scheduling.v1.SessionR\asession\"H\n" +
+	"\rSessionNoShow\x127\n" +
+	"\asession\x18\x01 \x01(\v2\x1d.tandem.scheduling.v1.SessionR\asession\"\xb7\x01\n" +
+	"\x12SessionReminderDue\x127\n" +
+	"\asession\x18\x01 \x01(\v2\x1d.tandem.scheduling.v1.SessionR\asession\x121\n" +
+	"\x06offset\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x06offset\x125\n" +
+	"\bdue_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\"E\n" +
+	"\rSeriesCreated\x124\n" +
+	"\x06series\x18\x01 \x01(\v2\x1c.tandem.scheduling.v1.SeriesR\x06series\"=\n" +
+	"\vRoomCreated\x12.\n" +
+	"\x04room\x18\x01 \x01(\v2\x1a.tandem.scheduling.v1.RoomR\x04room\"Q\n" +
+	"\x14CalendarTokenCreated\x129\n" +
+	"\x05token\x18\x01 \x01(\v2#.tandem.scheduling.v1.CalendarTokenR\x05token\"Q\n" +
+	"\x14CalendarTokenRevoked\x129\n" +
+	"\x05token\x18\x01 \x01(\v2#.tandem.scheduling.v1.CalendarTokenR\x05tokenB?Z=github.com/tandem-oss/tandem/gen/go/tandem/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_tandem_events_v1_scheduling_proto_rawDescOnce sync.Once
@@ -87,18 +697,51 @@ func file_tandem_events_v1_scheduling_proto_rawDescGZIP() []byte {
 	return file_tandem_events_v1_scheduling_proto_rawDescData
 }
 
-var file_tandem_events_v1_scheduling_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_tandem_events_v1_scheduling_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_tandem_events_v1_scheduling_proto_goTypes = []any{
-	(*AvailabilityChanged)(nil), // 0: tandem.events.v1.AvailabilityChanged
-	(*v1.Availability)(nil),     // 1: tandem.scheduling.v1.Availability
+	(*AvailabilityChanged)(nil),   // 0: tandem.events.v1.AvailabilityChanged
+	(*AvailabilityErased)(nil),    // 1: tandem.events.v1.AvailabilityErased
+	(*SessionProposed)(nil),       // 2: tandem.events.v1.SessionProposed
+	(*SessionConfirmed)(nil),      // 3: tandem.events.v1.SessionConfirmed
+	(*SessionRescheduled)(nil),    // 4: tandem.events.v1.SessionRescheduled
+	(*SessionCancelled)(nil),      // 5: tandem.events.v1.SessionCancelled
+	(*SessionCompleted)(nil),      // 6: tandem.events.v1.SessionCompleted
+	(*SessionNoShow)(nil),         // 7: tandem.events.v1.SessionNoShow
+	(*SessionReminderDue)(nil),    // 8: tandem.events.v1.SessionReminderDue
+	(*SeriesCreated)(nil),         // 9: tandem.events.v1.SeriesCreated
+	(*RoomCreated)(nil),           // 10: tandem.events.v1.RoomCreated
+	(*CalendarTokenCreated)(nil),  // 11: tandem.events.v1.CalendarTokenCreated
+	(*CalendarTokenRevoked)(nil),  // 12: tandem.events.v1.CalendarTokenRevoked
+	(*v1.Availability)(nil),       // 13: tandem.scheduling.v1.Availability
+	(*v1.Session)(nil),            // 14: tandem.scheduling.v1.Session
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 16: google.protobuf.Duration
+	(*v1.Series)(nil),             // 17: tandem.scheduling.v1.Series
+	(*v1.Room)(nil),               // 18: tandem.scheduling.v1.Room
+	(*v1.CalendarToken)(nil),      // 19: tandem.scheduling.v1.CalendarToken
 }
 var file_tandem_events_v1_scheduling_proto_depIdxs = []int32{
-	1, // 0: tandem.events.v1.AvailabilityChanged.availability:type_name -> tandem.scheduling.v1.Availability
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	13, // 0: tandem.events.v1.AvailabilityChanged.availability:type_name -> tandem.scheduling.v1.Availability
+	14, // 1: tandem.events.v1.SessionProposed.session:type_name -> tandem.scheduling.v1.Session
+	14, // 2: tandem.events.v1.SessionConfirmed.session:type_name -> tandem.scheduling.v1.Session
+	14, // 3: tandem.events.v1.SessionRescheduled.session:type_name -> tandem.scheduling.v1.Session
+	15, // 4: tandem.events.v1.SessionRescheduled.previous_start_time:type_name -> google.protobuf.Timestamp
+	15, // 5: tandem.events.v1.SessionRescheduled.previous_end_time:type_name -> google.protobuf.Timestamp
+	14, // 6: tandem.events.v1.SessionCancelled.session:type_name -> tandem.scheduling.v1.Session
+	14, // 7: tandem.events.v1.SessionCompleted.session:type_name -> tandem.scheduling.v1.Session
+	14, // 8: tandem.events.v1.SessionNoShow.session:type_name -> tandem.scheduling.v1.Session
+	14, // 9: tandem.events.v1.SessionReminderDue.session:type_name -> tandem.scheduling.v1.Session
+	16, // 10: tandem.events.v1.SessionReminderDue.offset:type_name -> google.protobuf.Duration
+	15, // 11: tandem.events.v1.SessionReminderDue.due_time:type_name -> google.protobuf.Timestamp
+	17, // 12: tandem.events.v1.SeriesCreated.series:type_name -> tandem.scheduling.v1.Series
+	18, // 13: tandem.events.v1.RoomCreated.room:type_name -> tandem.scheduling.v1.Room
+	19, // 14: tandem.events.v1.CalendarTokenCreated.token:type_name -> tandem.scheduling.v1.CalendarToken
+	19, // 15: tandem.events.v1.CalendarTokenRevoked.token:type_name -> tandem.scheduling.v1.CalendarToken
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_tandem_events_v1_scheduling_proto_init() }
@@ -112,7 +755,7 @@ func file_tandem_events_v1_scheduling_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_events_v1_scheduling_proto_rawDesc), len(file_tandem_events_v1_scheduling_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

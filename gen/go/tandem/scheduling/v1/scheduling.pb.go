@@ -148,6 +148,59 @@ func (SessionState) EnumDescriptor() ([]byte, []int) {
 	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{1}
 }
 
+// Cadence is how often a series meets.
+type Cadence int32
+
+const (
+	Cadence_CADENCE_UNSPECIFIED Cadence = 0
+	Cadence_CADENCE_WEEKLY      Cadence = 1
+	Cadence_CADENCE_BIWEEKLY    Cadence = 2
+	Cadence_CADENCE_MONTHLY     Cadence = 3
+)
+
+// Enum value maps for Cadence.
+var (
+	Cadence_name = map[int32]string{
+		0: "CADENCE_UNSPECIFIED",
+		1: "CADENCE_WEEKLY",
+		2: "CADENCE_BIWEEKLY",
+		3: "CADENCE_MONTHLY",
+	}
+	Cadence_value = map[string]int32{
+		"CADENCE_UNSPECIFIED": 0,
+		"CADENCE_WEEKLY":      1,
+		"CADENCE_BIWEEKLY":    2,
+		"CADENCE_MONTHLY":     3,
+	}
+)
+
+func (x Cadence) Enum() *Cadence {
+	p := new(Cadence)
+	*p = x
+	return p
+}
+
+func (x Cadence) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Cadence) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_scheduling_v1_scheduling_proto_enumTypes[2].Descriptor()
+}
+
+func (Cadence) Type() protoreflect.EnumType {
+	return &file_tandem_scheduling_v1_scheduling_proto_enumTypes[2]
+}
+
+func (x Cadence) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Cadence.Descriptor instead.
+func (Cadence) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{2}
+}
+
 // WeeklyWindow is a recurring time range in the person's time zone.
 type WeeklyWindow struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -155,7 +208,9 @@ type WeeklyWindow struct {
 	// Local wall-clock start, "HH:MM".
 	Start string `protobuf:"bytes,2,opt,name=start,proto3" json:"start,omitempty"`
 	// Local wall-clock end, "HH:MM" after start ("24:00" for midnight).
-	End           string `protobuf:"bytes,3,opt,name=end,proto3" json:"end,omitempty"`
+	End string `protobuf:"bytes,3,opt,name=end,proto3" json:"end,omitempty"`
+	// A preferred window ranks its slots first.
+	Preferred     bool `protobuf:"varint,4,opt,name=preferred,proto3" json:"preferred,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -211,22 +266,97 @@ func (x *WeeklyWindow) GetEnd() string {
 	return ""
 }
 
+func (x *WeeklyWindow) GetPreferred() bool {
+	if x != nil {
+		return x.Preferred
+	}
+	return false
+}
+
+// AvailabilityException is a dated period when the person cannot meet
+// (leave, travel), whatever the weekly windows say.
+type AvailabilityException struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AvailabilityException) Reset() {
+	*x = AvailabilityException{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AvailabilityException) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AvailabilityException) ProtoMessage() {}
+
+func (x *AvailabilityException) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AvailabilityException.ProtoReflect.Descriptor instead.
+func (*AvailabilityException) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AvailabilityException) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *AvailabilityException) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *AvailabilityException) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // Availability is when a person can meet, in their own time zone.
 type Availability struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	PersonId string                 `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
 	// IANA time zone name the windows are expressed in.
-	TimeZone string          `protobuf:"bytes,2,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
-	Windows  []*WeeklyWindow `protobuf:"bytes,3,rep,name=windows,proto3" json:"windows,omitempty"`
+	TimeZone string `protobuf:"bytes,2,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	// When the person can meet. Empty means their working hours.
+	Windows []*WeeklyWindow `protobuf:"bytes,3,rep,name=windows,proto3" json:"windows,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The person's working hours; slots inside both people's working hours
+	// rank before others.
+	WorkingHours []*WeeklyWindow `protobuf:"bytes,5,rep,name=working_hours,json=workingHours,proto3" json:"working_hours,omitempty"`
+	// Dated periods when the person cannot meet.
+	Exceptions    []*AvailabilityException `protobuf:"bytes,6,rep,name=exceptions,proto3" json:"exceptions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Availability) Reset() {
 	*x = Availability{}
-	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[1]
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -238,7 +368,7 @@ func (x *Availability) String() string {
 func (*Availability) ProtoMessage() {}
 
 func (x *Availability) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[1]
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -251,7 +381,7 @@ func (x *Availability) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Availability.ProtoReflect.Descriptor instead.
 func (*Availability) Descriptor() ([]byte, []int) {
-	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{1}
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Availability) GetPersonId() string {
@@ -282,22 +412,54 @@ func (x *Availability) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Availability) GetWorkingHours() []*WeeklyWindow {
+	if x != nil {
+		return x.WorkingHours
+	}
+	return nil
+}
+
+func (x *Availability) GetExceptions() []*AvailabilityException {
+	if x != nil {
+		return x.Exceptions
+	}
+	return nil
+}
+
 // Session is one meeting of a pair.
 type Session struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	MatchId       string                 `protobuf:"bytes,2,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
-	StartTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
-	EndTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	State         SessionState           `protobuf:"varint,5,opt,name=state,proto3,enum=tandem.scheduling.v1.SessionState" json:"state,omitempty"`
-	RoomId        string                 `protobuf:"bytes,6,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	MatchId   string                 `protobuf:"bytes,2,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	State     SessionState           `protobuf:"varint,5,opt,name=state,proto3,enum=tandem.scheduling.v1.SessionState" json:"state,omitempty"`
+	// The booked room; empty for a remote meeting.
+	RoomId string `protobuf:"bytes,6,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	// The series it belongs to; empty for a single session.
+	SeriesId       string `protobuf:"bytes,7,opt,name=series_id,json=seriesId,proto3" json:"series_id,omitempty"`
+	MentorPersonId string `protobuf:"bytes,8,opt,name=mentor_person_id,json=mentorPersonId,proto3" json:"mentor_person_id,omitempty"`
+	MenteePersonId string `protobuf:"bytes,9,opt,name=mentee_person_id,json=menteePersonId,proto3" json:"mentee_person_id,omitempty"`
+	// Who proposed the current time (by creating or rescheduling it).
+	ProposedByPersonId string `protobuf:"bytes,10,opt,name=proposed_by_person_id,json=proposedByPersonId,proto3" json:"proposed_by_person_id,omitempty"`
+	// Why it was last rescheduled, and why it was cancelled, and by whom.
+	RescheduleReason    string `protobuf:"bytes,11,opt,name=reschedule_reason,json=rescheduleReason,proto3" json:"reschedule_reason,omitempty"`
+	CancelReason        string `protobuf:"bytes,12,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
+	CancelledByPersonId string `protobuf:"bytes,13,opt,name=cancelled_by_person_id,json=cancelledByPersonId,proto3" json:"cancelled_by_person_id,omitempty"`
+	// Who did not come (state NO_SHOW).
+	AbsentPersonId string `protobuf:"bytes,14,opt,name=absent_person_id,json=absentPersonId,proto3" json:"absent_person_id,omitempty"`
+	// Bumped on every change of time, room or state; the calendar feed's
+	// SEQUENCE.
+	Sequence      int32                  `protobuf:"varint,15,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Session) Reset() {
 	*x = Session{}
-	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[2]
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -309,7 +471,7 @@ func (x *Session) String() string {
 func (*Session) ProtoMessage() {}
 
 func (x *Session) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[2]
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -322,7 +484,7 @@ func (x *Session) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Session.ProtoReflect.Descriptor instead.
 func (*Session) Descriptor() ([]byte, []int) {
-	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{2}
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Session) GetId() string {
@@ -367,6 +529,419 @@ func (x *Session) GetRoomId() string {
 	return ""
 }
 
+func (x *Session) GetSeriesId() string {
+	if x != nil {
+		return x.SeriesId
+	}
+	return ""
+}
+
+func (x *Session) GetMentorPersonId() string {
+	if x != nil {
+		return x.MentorPersonId
+	}
+	return ""
+}
+
+func (x *Session) GetMenteePersonId() string {
+	if x != nil {
+		return x.MenteePersonId
+	}
+	return ""
+}
+
+func (x *Session) GetProposedByPersonId() string {
+	if x != nil {
+		return x.ProposedByPersonId
+	}
+	return ""
+}
+
+func (x *Session) GetRescheduleReason() string {
+	if x != nil {
+		return x.RescheduleReason
+	}
+	return ""
+}
+
+func (x *Session) GetCancelReason() string {
+	if x != nil {
+		return x.CancelReason
+	}
+	return ""
+}
+
+func (x *Session) GetCancelledByPersonId() string {
+	if x != nil {
+		return x.CancelledByPersonId
+	}
+	return ""
+}
+
+func (x *Session) GetAbsentPersonId() string {
+	if x != nil {
+		return x.AbsentPersonId
+	}
+	return ""
+}
+
+func (x *Session) GetSequence() int32 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *Session) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Session) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// Series is a pair's meetings at a cadence.
+type Series struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	MatchId string                 `protobuf:"bytes,2,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	Cadence Cadence                `protobuf:"varint,3,opt,name=cadence,proto3,enum=tandem.scheduling.v1.Cadence" json:"cadence,omitempty"`
+	// Sessions in time order.
+	Sessions      []*Session             `protobuf:"bytes,4,rep,name=sessions,proto3" json:"sessions,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Series) Reset() {
+	*x = Series{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Series) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Series) ProtoMessage() {}
+
+func (x *Series) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Series.ProtoReflect.Descriptor instead.
+func (*Series) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Series) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Series) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *Series) GetCadence() Cadence {
+	if x != nil {
+		return x.Cadence
+	}
+	return Cadence_CADENCE_UNSPECIFIED
+}
+
+func (x *Series) GetSessions() []*Session {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
+func (x *Series) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// Room is a meeting room for in-person sessions.
+type Room struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only.
+	Id          string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Where it is, for example "London HQ, floor 3".
+	Location string `protobuf:"bytes,3,opt,name=location,proto3" json:"location,omitempty"`
+	// How many people it holds; at least the two of a pair.
+	Capacity int32 `protobuf:"varint,4,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	// Output only.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Room) Reset() {
+	*x = Room{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Room) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Room) ProtoMessage() {}
+
+func (x *Room) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Room.ProtoReflect.Descriptor instead.
+func (*Room) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Room) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Room) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Room) GetLocation() string {
+	if x != nil {
+		return x.Location
+	}
+	return ""
+}
+
+func (x *Room) GetCapacity() int32 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
+func (x *Room) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// CalendarToken is a person's calendar feed address.
+type CalendarToken struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	PersonId string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// The secret, only in CreateCalendarToken's response.
+	Token string `protobuf:"bytes,3,opt,name=token,proto3" json:"token,omitempty"`
+	// The feed's path on the gateway, /v1/calendars/<token>.ics, only in
+	// CreateCalendarToken's response.
+	FeedPath   string                 `protobuf:"bytes,4,opt,name=feed_path,json=feedPath,proto3" json:"feed_path,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Set once revoked.
+	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarToken) Reset() {
+	*x = CalendarToken{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarToken) ProtoMessage() {}
+
+func (x *CalendarToken) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarToken.ProtoReflect.Descriptor instead.
+func (*CalendarToken) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CalendarToken) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CalendarToken) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *CalendarToken) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *CalendarToken) GetFeedPath() string {
+	if x != nil {
+		return x.FeedPath
+	}
+	return ""
+}
+
+func (x *CalendarToken) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *CalendarToken) GetRevokeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokeTime
+	}
+	return nil
+}
+
+// Slot is a suggested meeting time.
+type Slot struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	// Higher is better: preferred windows and working hours of each side.
+	Score int32 `protobuf:"varint,3,opt,name=score,proto3" json:"score,omitempty"`
+	// The start in each person's own time zone, RFC 3339 with its offset.
+	MentorLocalStart string `protobuf:"bytes,4,opt,name=mentor_local_start,json=mentorLocalStart,proto3" json:"mentor_local_start,omitempty"`
+	MenteeLocalStart string `protobuf:"bytes,5,opt,name=mentee_local_start,json=menteeLocalStart,proto3" json:"mentee_local_start,omitempty"`
+	// Why it ranks where it does, e.g. "preferred by the mentee".
+	Reasons       []string `protobuf:"bytes,6,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Slot) Reset() {
+	*x = Slot{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Slot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Slot) ProtoMessage() {}
+
+func (x *Slot) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Slot.ProtoReflect.Descriptor instead.
+func (*Slot) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Slot) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *Slot) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *Slot) GetScore() int32 {
+	if x != nil {
+		return x.Score
+	}
+	return 0
+}
+
+func (x *Slot) GetMentorLocalStart() string {
+	if x != nil {
+		return x.MentorLocalStart
+	}
+	return ""
+}
+
+func (x *Slot) GetMenteeLocalStart() string {
+	if x != nil {
+		return x.MenteeLocalStart
+	}
+	return ""
+}
+
+func (x *Slot) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
 // GetAvailabilityRequest names a person.
 type GetAvailabilityRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -377,7 +952,7 @@ type GetAvailabilityRequest struct {
 
 func (x *GetAvailabilityRequest) Reset() {
 	*x = GetAvailabilityRequest{}
-	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[3]
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -389,7 +964,7 @@ func (x *GetAvailabilityRequest) String() string {
 func (*GetAvailabilityRequest) ProtoMessage() {}
 
 func (x *GetAvailabilityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[3]
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -402,7 +977,7 @@ func (x *GetAvailabilityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAvailabilityRequest.ProtoReflect.Descriptor instead.
 func (*GetAvailabilityRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{3}
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetAvailabilityRequest) GetPersonId() string {
@@ -422,7 +997,7 @@ type SetAvailabilityRequest struct {
 
 func (x *SetAvailabilityRequest) Reset() {
 	*x = SetAvailabilityRequest{}
-	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[4]
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -434,7 +1009,7 @@ func (x *SetAvailabilityRequest) String() string {
 func (*SetAvailabilityRequest) ProtoMessage() {}
 
 func (x *SetAvailabilityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[4]
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -447,7 +1022,7 @@ func (x *SetAvailabilityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetAvailabilityRequest.ProtoReflect.Descriptor instead.
 func (*SetAvailabilityRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{4}
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SetAvailabilityRequest) GetAvailability() *Availability {
@@ -457,22 +1032,1265 @@ func (x *SetAvailabilityRequest) GetAvailability() *Availability {
 	return nil
 }
 
+// SuggestSlotsRequest asks for meeting times for a match.
+type SuggestSlotsRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	MatchId string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	// How many weeks ahead to look; 0 means 2.
+	Weeks int32 `protobuf:"varint,2,opt,name=weeks,proto3" json:"weeks,omitempty"`
+	// Meeting length; 0 means 60.
+	DurationMinutes int32 `protobuf:"varint,3,opt,name=duration_minutes,json=durationMinutes,proto3" json:"duration_minutes,omitempty"`
+	// At most this many slots; 0 means 10.
+	Limit int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Look from this time on; unset means now.
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuggestSlotsRequest) Reset() {
+	*x = SuggestSlotsRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuggestSlotsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuggestSlotsRequest) ProtoMessage() {}
+
+func (x *SuggestSlotsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuggestSlotsRequest.ProtoReflect.Descriptor instead.
+func (*SuggestSlotsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *SuggestSlotsRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *SuggestSlotsRequest) GetWeeks() int32 {
+	if x != nil {
+		return x.Weeks
+	}
+	return 0
+}
+
+func (x *SuggestSlotsRequest) GetDurationMinutes() int32 {
+	if x != nil {
+		return x.DurationMinutes
+	}
+	return 0
+}
+
+func (x *SuggestSlotsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *SuggestSlotsRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+// SuggestSlotsResponse holds slots best first.
+type SuggestSlotsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Slots         []*Slot                `protobuf:"bytes,1,rep,name=slots,proto3" json:"slots,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuggestSlotsResponse) Reset() {
+	*x = SuggestSlotsResponse{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuggestSlotsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuggestSlotsResponse) ProtoMessage() {}
+
+func (x *SuggestSlotsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuggestSlotsResponse.ProtoReflect.Descriptor instead.
+func (*SuggestSlotsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SuggestSlotsResponse) GetSlots() []*Slot {
+	if x != nil {
+		return x.Slots
+	}
+	return nil
+}
+
+// CreateSessionRequest proposes one meeting of a match.
+type CreateSessionRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	MatchId string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	// The proposer: the mentor's or the mentee's person id.
+	PersonId      string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	RoomId        string                 `protobuf:"bytes,5,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSessionRequest) Reset() {
+	*x = CreateSessionRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSessionRequest) ProtoMessage() {}
+
+func (x *CreateSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSessionRequest.ProtoReflect.Descriptor instead.
+func (*CreateSessionRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CreateSessionRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *CreateSessionRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *CreateSessionRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *CreateSessionRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *CreateSessionRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+// CreateSeriesRequest proposes a meeting series.
+type CreateSeriesRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	MatchId  string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	PersonId string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// Unspecified means the program's meeting cadence.
+	Cadence Cadence `protobuf:"varint,3,opt,name=cadence,proto3,enum=tandem.scheduling.v1.Cadence" json:"cadence,omitempty"`
+	// The first meeting; later ones keep its wall-clock time in the
+	// proposer's time zone across daylight-saving changes.
+	FirstStartTime  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=first_start_time,json=firstStartTime,proto3" json:"first_start_time,omitempty"`
+	DurationMinutes int32                  `protobuf:"varint,5,opt,name=duration_minutes,json=durationMinutes,proto3" json:"duration_minutes,omitempty"`
+	Occurrences     int32                  `protobuf:"varint,6,opt,name=occurrences,proto3" json:"occurrences,omitempty"`
+	RoomId          string                 `protobuf:"bytes,7,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CreateSeriesRequest) Reset() {
+	*x = CreateSeriesRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSeriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSeriesRequest) ProtoMessage() {}
+
+func (x *CreateSeriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSeriesRequest.ProtoReflect.Descriptor instead.
+func (*CreateSeriesRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CreateSeriesRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *CreateSeriesRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *CreateSeriesRequest) GetCadence() Cadence {
+	if x != nil {
+		return x.Cadence
+	}
+	return Cadence_CADENCE_UNSPECIFIED
+}
+
+func (x *CreateSeriesRequest) GetFirstStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstStartTime
+	}
+	return nil
+}
+
+func (x *CreateSeriesRequest) GetDurationMinutes() int32 {
+	if x != nil {
+		return x.DurationMinutes
+	}
+	return 0
+}
+
+func (x *CreateSeriesRequest) GetOccurrences() int32 {
+	if x != nil {
+		return x.Occurrences
+	}
+	return 0
+}
+
+func (x *CreateSeriesRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+// GetSessionRequest names a session.
+type GetSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSessionRequest) Reset() {
+	*x = GetSessionRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSessionRequest) ProtoMessage() {}
+
+func (x *GetSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSessionRequest.ProtoReflect.Descriptor instead.
+func (*GetSessionRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetSessionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// ListSessionsRequest filters sessions by match or person (one of them),
+// state and a start-time range.
+type ListSessionsRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	MatchId  string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	PersonId string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	State    SessionState           `protobuf:"varint,3,opt,name=state,proto3,enum=tandem.scheduling.v1.SessionState" json:"state,omitempty"`
+	// Sessions starting at or after this time.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Sessions starting before this time.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	PageSize      int32                  `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSessionsRequest) Reset() {
+	*x = ListSessionsRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSessionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSessionsRequest) ProtoMessage() {}
+
+func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
+func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListSessionsRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *ListSessionsRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *ListSessionsRequest) GetState() SessionState {
+	if x != nil {
+		return x.State
+	}
+	return SessionState_SESSION_STATE_UNSPECIFIED
+}
+
+func (x *ListSessionsRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *ListSessionsRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *ListSessionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListSessionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListSessionsResponse is one page of sessions.
+type ListSessionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Sessions      []*Session             `protobuf:"bytes,1,rep,name=sessions,proto3" json:"sessions,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSessionsResponse) Reset() {
+	*x = ListSessionsResponse{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSessionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSessionsResponse) ProtoMessage() {}
+
+func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
+func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListSessionsResponse) GetSessions() []*Session {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
+func (x *ListSessionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ConfirmSessionRequest confirms a session as one side of the pair.
+type ConfirmSessionRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Id       string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	PersonId string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// Also confirm every other proposed session of the series that this
+	// person did not propose.
+	WholeSeries   bool `protobuf:"varint,3,opt,name=whole_series,json=wholeSeries,proto3" json:"whole_series,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmSessionRequest) Reset() {
+	*x = ConfirmSessionRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmSessionRequest) ProtoMessage() {}
+
+func (x *ConfirmSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmSessionRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmSessionRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ConfirmSessionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ConfirmSessionRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *ConfirmSessionRequest) GetWholeSeries() bool {
+	if x != nil {
+		return x.WholeSeries
+	}
+	return false
+}
+
+// RescheduleSessionRequest moves a session.
+type RescheduleSessionRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	PersonId  string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	Reason    string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The room for the new time; empty keeps the current one.
+	RoomId        string `protobuf:"bytes,6,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RescheduleSessionRequest) Reset() {
+	*x = RescheduleSessionRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RescheduleSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RescheduleSessionRequest) ProtoMessage() {}
+
+func (x *RescheduleSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RescheduleSessionRequest.ProtoReflect.Descriptor instead.
+func (*RescheduleSessionRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *RescheduleSessionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RescheduleSessionRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *RescheduleSessionRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *RescheduleSessionRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *RescheduleSessionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RescheduleSessionRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+// CancelSessionRequest cancels a session.
+type CancelSessionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Who cancels: one side of the pair; empty for a program manager.
+	PersonId      string `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelSessionRequest) Reset() {
+	*x = CancelSessionRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelSessionRequest) ProtoMessage() {}
+
+func (x *CancelSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelSessionRequest.ProtoReflect.Descriptor instead.
+func (*CancelSessionRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CancelSessionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CancelSessionRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *CancelSessionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// CompleteSessionRequest records that a session took place.
+type CompleteSessionRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteSessionRequest) Reset() {
+	*x = CompleteSessionRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteSessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteSessionRequest) ProtoMessage() {}
+
+func (x *CompleteSessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteSessionRequest.ProtoReflect.Descriptor instead.
+func (*CompleteSessionRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CompleteSessionRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// MarkNoShowRequest records who did not come.
+type MarkNoShowRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	AbsentPersonId string                 `protobuf:"bytes,2,opt,name=absent_person_id,json=absentPersonId,proto3" json:"absent_person_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MarkNoShowRequest) Reset() {
+	*x = MarkNoShowRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkNoShowRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkNoShowRequest) ProtoMessage() {}
+
+func (x *MarkNoShowRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkNoShowRequest.ProtoReflect.Descriptor instead.
+func (*MarkNoShowRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *MarkNoShowRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MarkNoShowRequest) GetAbsentPersonId() string {
+	if x != nil {
+		return x.AbsentPersonId
+	}
+	return ""
+}
+
+// CreateRoomRequest adds a room.
+type CreateRoomRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Room          *Room                  `protobuf:"bytes,1,opt,name=room,proto3" json:"room,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateRoomRequest) Reset() {
+	*x = CreateRoomRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateRoomRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateRoomRequest) ProtoMessage() {}
+
+func (x *CreateRoomRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateRoomRequest.ProtoReflect.Descriptor instead.
+func (*CreateRoomRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CreateRoomRequest) GetRoom() *Room {
+	if x != nil {
+		return x.Room
+	}
+	return nil
+}
+
+// ListRoomsRequest pages through rooms.
+type ListRoomsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PageSize      int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRoomsRequest) Reset() {
+	*x = ListRoomsRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRoomsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRoomsRequest) ProtoMessage() {}
+
+func (x *ListRoomsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRoomsRequest.ProtoReflect.Descriptor instead.
+func (*ListRoomsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListRoomsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListRoomsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListRoomsResponse is one page of rooms.
+type ListRoomsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rooms         []*Room                `protobuf:"bytes,1,rep,name=rooms,proto3" json:"rooms,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRoomsResponse) Reset() {
+	*x = ListRoomsResponse{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRoomsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRoomsResponse) ProtoMessage() {}
+
+func (x *ListRoomsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRoomsResponse.ProtoReflect.Descriptor instead.
+func (*ListRoomsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListRoomsResponse) GetRooms() []*Room {
+	if x != nil {
+		return x.Rooms
+	}
+	return nil
+}
+
+func (x *ListRoomsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// CreateCalendarTokenRequest names the person whose feed it opens.
+type CreateCalendarTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PersonId      string                 `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateCalendarTokenRequest) Reset() {
+	*x = CreateCalendarTokenRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateCalendarTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateCalendarTokenRequest) ProtoMessage() {}
+
+func (x *CreateCalendarTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateCalendarTokenRequest.ProtoReflect.Descriptor instead.
+func (*CreateCalendarTokenRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *CreateCalendarTokenRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+// ListCalendarTokensRequest names a person.
+type ListCalendarTokensRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PersonId      string                 `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCalendarTokensRequest) Reset() {
+	*x = ListCalendarTokensRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCalendarTokensRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCalendarTokensRequest) ProtoMessage() {}
+
+func (x *ListCalendarTokensRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCalendarTokensRequest.ProtoReflect.Descriptor instead.
+func (*ListCalendarTokensRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListCalendarTokensRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+// ListCalendarTokensResponse holds a person's tokens, newest first.
+type ListCalendarTokensResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tokens        []*CalendarToken       `protobuf:"bytes,1,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCalendarTokensResponse) Reset() {
+	*x = ListCalendarTokensResponse{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCalendarTokensResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCalendarTokensResponse) ProtoMessage() {}
+
+func (x *ListCalendarTokensResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCalendarTokensResponse.ProtoReflect.Descriptor instead.
+func (*ListCalendarTokensResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListCalendarTokensResponse) GetTokens() []*CalendarToken {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+// RevokeCalendarTokenRequest names a person's token.
+type RevokeCalendarTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PersonId      string                 `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	Id            string                 `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeCalendarTokenRequest) Reset() {
+	*x = RevokeCalendarTokenRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeCalendarTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeCalendarTokenRequest) ProtoMessage() {}
+
+func (x *RevokeCalendarTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeCalendarTokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeCalendarTokenRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RevokeCalendarTokenRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *RevokeCalendarTokenRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// GetCalendarFeedRequest carries a feed token.
+type GetCalendarFeedRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCalendarFeedRequest) Reset() {
+	*x = GetCalendarFeedRequest{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCalendarFeedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCalendarFeedRequest) ProtoMessage() {}
+
+func (x *GetCalendarFeedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCalendarFeedRequest.ProtoReflect.Descriptor instead.
+func (*GetCalendarFeedRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *GetCalendarFeedRequest) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+// CalendarFeed is an iCalendar document.
+type CalendarFeed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// RFC 5545 text, CRLF line endings.
+	Ics           string `protobuf:"bytes,1,opt,name=ics,proto3" json:"ics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CalendarFeed) Reset() {
+	*x = CalendarFeed{}
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CalendarFeed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CalendarFeed) ProtoMessage() {}
+
+func (x *CalendarFeed) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_scheduling_v1_scheduling_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CalendarFeed.ProtoReflect.Descriptor instead.
+func (*CalendarFeed) Descriptor() ([]byte, []int) {
+	return file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *CalendarFeed) GetIcs() string {
+	if x != nil {
+		return x.Ics
+	}
+	return ""
+}
+
 var File_tandem_scheduling_v1_scheduling_proto protoreflect.FileDescriptor
 
 const file_tandem_scheduling_v1_scheduling_proto_rawDesc = "" +
 	"\n" +
-	"%tandem/scheduling/v1/scheduling.proto\x12\x14tandem.scheduling.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x01\n" +
+	"%tandem/scheduling/v1/scheduling.proto\x12\x14tandem.scheduling.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x01\n" +
 	"\fWeeklyWindow\x12=\n" +
 	"\x03day\x18\x01 \x01(\x0e2\x1f.tandem.scheduling.v1.DayOfWeekB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x03day\x12<\n" +
 	"\x05start\x18\x02 \x01(\tB&\xbaH#r!2\x1f^([01][0-9]|2[0-3]):[0-5][0-9]$R\x05start\x12@\n" +
-	"\x03end\x18\x03 \x01(\tB.\xbaH+r)2'^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$R\x03end\"\xe1\x01\n" +
+	"\x03end\x18\x03 \x01(\tB.\xbaH+r)2'^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$R\x03end\x12\x1c\n" +
+	"\tpreferred\x18\x04 \x01(\bR\tpreferred\"\xbb\x01\n" +
+	"\x15AvailabilityException\x12A\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x12=\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x06reason\"\x8c\x03\n" +
 	"\fAvailability\x12&\n" +
 	"\tperson_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12$\n" +
 	"\ttime_zone\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\btimeZone\x12F\n" +
 	"\awindows\x18\x03 \x03(\v2\".tandem.scheduling.v1.WeeklyWindowB\b\xbaH\x05\x92\x01\x02\x10dR\awindows\x12;\n" +
 	"\vupdate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xf9\x01\n" +
+	"updateTime\x12Q\n" +
+	"\rworking_hours\x18\x05 \x03(\v2\".tandem.scheduling.v1.WeeklyWindowB\b\xbaH\x05\x92\x01\x02\x10dR\fworkingHours\x12V\n" +
+	"\n" +
+	"exceptions\x18\x06 \x03(\v2+.tandem.scheduling.v1.AvailabilityExceptionB\t\xbaH\x06\x92\x01\x03\x10\xc8\x01R\n" +
+	"exceptions\"\xe4\x05\n" +
 	"\aSession\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bmatch_id\x18\x02 \x01(\tR\amatchId\x129\n" +
@@ -480,11 +2298,147 @@ const file_tandem_scheduling_v1_scheduling_proto_rawDesc = "" +
 	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x128\n" +
 	"\x05state\x18\x05 \x01(\x0e2\".tandem.scheduling.v1.SessionStateR\x05state\x12\x17\n" +
-	"\aroom_id\x18\x06 \x01(\tR\x06roomId\"@\n" +
+	"\aroom_id\x18\x06 \x01(\tR\x06roomId\x12\x1b\n" +
+	"\tseries_id\x18\a \x01(\tR\bseriesId\x12(\n" +
+	"\x10mentor_person_id\x18\b \x01(\tR\x0ementorPersonId\x12(\n" +
+	"\x10mentee_person_id\x18\t \x01(\tR\x0ementeePersonId\x121\n" +
+	"\x15proposed_by_person_id\x18\n" +
+	" \x01(\tR\x12proposedByPersonId\x12+\n" +
+	"\x11reschedule_reason\x18\v \x01(\tR\x10rescheduleReason\x12#\n" +
+	"\rcancel_reason\x18\f \x01(\tR\fcancelReason\x123\n" +
+	"\x16cancelled_by_person_id\x18\r \x01(\tR\x13cancelledByPersonId\x12(\n" +
+	"\x10absent_person_id\x18\x0e \x01(\tR\x0eabsentPersonId\x12\x1a\n" +
+	"\bsequence\x18\x0f \x01(\x05R\bsequence\x12;\n" +
+	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"\xe4\x01\n" +
+	"\x06Series\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\bmatch_id\x18\x02 \x01(\tR\amatchId\x127\n" +
+	"\acadence\x18\x03 \x01(\x0e2\x1d.tandem.scheduling.v1.CadenceR\acadence\x129\n" +
+	"\bsessions\x18\x04 \x03(\v2\x1d.tandem.scheduling.v1.SessionR\bsessions\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\xd0\x01\n" +
+	"\x04Room\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12-\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12$\n" +
+	"\blocation\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\blocation\x12&\n" +
+	"\bcapacity\x18\x04 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\x90N(\x02R\bcapacity\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\xe9\x01\n" +
+	"\rCalendarToken\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\tperson_id\x18\x02 \x01(\tR\bpersonId\x12\x14\n" +
+	"\x05token\x18\x03 \x01(\tR\x05token\x12\x1b\n" +
+	"\tfeed_path\x18\x04 \x01(\tR\bfeedPath\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vrevoke_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"revokeTime\"\x84\x02\n" +
+	"\x04Slot\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12\x14\n" +
+	"\x05score\x18\x03 \x01(\x05R\x05score\x12,\n" +
+	"\x12mentor_local_start\x18\x04 \x01(\tR\x10mentorLocalStart\x12,\n" +
+	"\x12mentee_local_start\x18\x05 \x01(\tR\x10menteeLocalStart\x12\x18\n" +
+	"\areasons\x18\x06 \x03(\tR\areasons\"@\n" +
 	"\x16GetAvailabilityRequest\x12&\n" +
 	"\tperson_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\"h\n" +
 	"\x16SetAvailabilityRequest\x12N\n" +
-	"\favailability\x18\x01 \x01(\v2\".tandem.scheduling.v1.AvailabilityB\x06\xbaH\x03\xc8\x01\x01R\favailability*\xd8\x01\n" +
+	"\favailability\x18\x01 \x01(\v2\".tandem.scheduling.v1.AvailabilityB\x06\xbaH\x03\xc8\x01\x01R\favailability\"\xef\x01\n" +
+	"\x13SuggestSlotsRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\x12\x1f\n" +
+	"\x05weeks\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\f(\x00R\x05weeks\x125\n" +
+	"\x10duration_minutes\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe0\x03(\x00R\x0fdurationMinutes\x12\x1f\n" +
+	"\x05limit\x18\x04 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x05limit\x129\n" +
+	"\n" +
+	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\"H\n" +
+	"\x14SuggestSlotsResponse\x120\n" +
+	"\x05slots\x18\x01 \x03(\v2\x1a.tandem.scheduling.v1.SlotR\x05slots\"\x88\x02\n" +
+	"\x14CreateSessionRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\x12&\n" +
+	"\tperson_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12A\n" +
+	"\n" +
+	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x12=\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime\x12 \n" +
+	"\aroom_id\x18\x05 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06roomId\"\xfa\x02\n" +
+	"\x13CreateSeriesRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\x12&\n" +
+	"\tperson_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12A\n" +
+	"\acadence\x18\x03 \x01(\x0e2\x1d.tandem.scheduling.v1.CadenceB\b\xbaH\x05\x82\x01\x02\x10\x01R\acadence\x12L\n" +
+	"\x10first_start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\x0efirstStartTime\x125\n" +
+	"\x10duration_minutes\x18\x05 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe0\x03(\x0fR\x0fdurationMinutes\x12+\n" +
+	"\voccurrences\x18\x06 \x01(\x05B\t\xbaH\x06\x1a\x04\x184(\x01R\voccurrences\x12 \n" +
+	"\aroom_id\x18\a \x01(\tB\a\xbaH\x04r\x02\x18@R\x06roomId\".\n" +
+	"\x11GetSessionRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"\xe7\x02\n" +
+	"\x13ListSessionsRequest\x12\"\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\amatchId\x12$\n" +
+	"\tperson_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\bpersonId\x12B\n" +
+	"\x05state\x18\x03 \x01(\x0e2\".tandem.scheduling.v1.SessionStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x129\n" +
+	"\n" +
+	"start_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12'\n" +
+	"\tpage_size\x18\x06 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"y\n" +
+	"\x14ListSessionsResponse\x129\n" +
+	"\bsessions\x18\x01 \x03(\v2\x1d.tandem.scheduling.v1.SessionR\bsessions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"}\n" +
+	"\x15ConfirmSessionRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12&\n" +
+	"\tperson_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12!\n" +
+	"\fwhole_series\x18\x03 \x01(\bR\vwholeSeries\"\xa5\x02\n" +
+	"\x18RescheduleSessionRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12&\n" +
+	"\tperson_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12A\n" +
+	"\n" +
+	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\tstartTime\x12=\n" +
+	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\aendTime\x12\"\n" +
+	"\x06reason\x18\x05 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06reason\x12 \n" +
+	"\aroom_id\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06roomId\"{\n" +
+	"\x14CancelSessionRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x12$\n" +
+	"\tperson_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\bpersonId\x12\"\n" +
+	"\x06reason\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06reason\"3\n" +
+	"\x16CompleteSessionRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\"c\n" +
+	"\x11MarkNoShowRequest\x12\x19\n" +
+	"\x02id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\x123\n" +
+	"\x10absent_person_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x0eabsentPersonId\"K\n" +
+	"\x11CreateRoomRequest\x126\n" +
+	"\x04room\x18\x01 \x01(\v2\x1a.tandem.scheduling.v1.RoomB\x06\xbaH\x03\xc8\x01\x01R\x04room\"d\n" +
+	"\x10ListRoomsRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"m\n" +
+	"\x11ListRoomsResponse\x120\n" +
+	"\x05rooms\x18\x01 \x03(\v2\x1a.tandem.scheduling.v1.RoomR\x05rooms\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"D\n" +
+	"\x1aCreateCalendarTokenRequest\x12&\n" +
+	"\tperson_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\"C\n" +
+	"\x19ListCalendarTokensRequest\x12&\n" +
+	"\tperson_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\"Y\n" +
+	"\x1aListCalendarTokensResponse\x12;\n" +
+	"\x06tokens\x18\x01 \x03(\v2#.tandem.scheduling.v1.CalendarTokenR\x06tokens\"_\n" +
+	"\x1aRevokeCalendarTokenRequest\x12&\n" +
+	"\tperson_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12\x19\n" +
+	"\x02id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x02id\":\n" +
+	"\x16GetCalendarFeedRequest\x12 \n" +
+	"\x05token\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x01R\x05token\" \n" +
+	"\fCalendarFeed\x12\x10\n" +
+	"\x03ics\x18\x01 \x01(\tR\x03ics*\xd8\x01\n" +
 	"\tDayOfWeek\x12\x1b\n" +
 	"\x17DAY_OF_WEEK_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12DAY_OF_WEEK_MONDAY\x10\x01\x12\x17\n" +
@@ -500,10 +2454,34 @@ const file_tandem_scheduling_v1_scheduling_proto_rawDesc = "" +
 	"\x17SESSION_STATE_CONFIRMED\x10\x02\x12\x1b\n" +
 	"\x17SESSION_STATE_CANCELLED\x10\x03\x12\x1b\n" +
 	"\x17SESSION_STATE_COMPLETED\x10\x04\x12\x19\n" +
-	"\x15SESSION_STATE_NO_SHOW\x10\x052\xd4\x02\n" +
+	"\x15SESSION_STATE_NO_SHOW\x10\x05*a\n" +
+	"\aCadence\x12\x17\n" +
+	"\x13CADENCE_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eCADENCE_WEEKLY\x10\x01\x12\x14\n" +
+	"\x10CADENCE_BIWEEKLY\x10\x02\x12\x13\n" +
+	"\x0fCADENCE_MONTHLY\x10\x032\xb1\x13\n" +
 	"\x11SchedulingService\x12\x90\x01\n" +
 	"\x0fGetAvailability\x12,.tandem.scheduling.v1.GetAvailabilityRequest\x1a\".tandem.scheduling.v1.Availability\"+\x82\xd3\xe4\x93\x02%\x12#/v1/people/{person_id}/availability\x12\xab\x01\n" +
-	"\x0fSetAvailability\x12,.tandem.scheduling.v1.SetAvailabilityRequest\x1a\".tandem.scheduling.v1.Availability\"F\x82\xd3\xe4\x93\x02@:\favailability\x1a0/v1/people/{availability.person_id}/availabilityBGZEgithub.com/tandem-oss/tandem/gen/go/tandem/scheduling/v1;schedulingv1b\x06proto3"
+	"\x0fSetAvailability\x12,.tandem.scheduling.v1.SetAvailabilityRequest\x1a\".tandem.scheduling.v1.Availability\"F\x82\xd3\xe4\x93\x02@:\favailability\x1a0/v1/people/{availability.person_id}/availability\x12\x8b\x01\n" +
+	"\fSuggestSlots\x12).tandem.scheduling.v1.SuggestSlotsRequest\x1a*.tandem.scheduling.v1.SuggestSlotsResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/matches/{match_id}/slots\x12\x86\x01\n" +
+	"\rCreateSession\x12*.tandem.scheduling.v1.CreateSessionRequest\x1a\x1d.tandem.scheduling.v1.Session\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/matches/{match_id}/sessions\x12\x81\x01\n" +
+	"\fCreateSeries\x12).tandem.scheduling.v1.CreateSeriesRequest\x1a\x1c.tandem.scheduling.v1.Series\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/matches/{match_id}/series\x12o\n" +
+	"\n" +
+	"GetSession\x12'.tandem.scheduling.v1.GetSessionRequest\x1a\x1d.tandem.scheduling.v1.Session\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/sessions/{id}\x12{\n" +
+	"\fListSessions\x12).tandem.scheduling.v1.ListSessionsRequest\x1a*.tandem.scheduling.v1.ListSessionsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/sessions\x12\x82\x01\n" +
+	"\x0eConfirmSession\x12+.tandem.scheduling.v1.ConfirmSessionRequest\x1a\x1d.tandem.scheduling.v1.Session\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/sessions/{id}:confirm\x12\x8b\x01\n" +
+	"\x11RescheduleSession\x12..tandem.scheduling.v1.RescheduleSessionRequest\x1a\x1d.tandem.scheduling.v1.Session\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/sessions/{id}:reschedule\x12\x7f\n" +
+	"\rCancelSession\x12*.tandem.scheduling.v1.CancelSessionRequest\x1a\x1d.tandem.scheduling.v1.Session\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/sessions/{id}:cancel\x12\x85\x01\n" +
+	"\x0fCompleteSession\x12,.tandem.scheduling.v1.CompleteSessionRequest\x1a\x1d.tandem.scheduling.v1.Session\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/sessions/{id}:complete\x12}\n" +
+	"\n" +
+	"MarkNoShow\x12'.tandem.scheduling.v1.MarkNoShowRequest\x1a\x1d.tandem.scheduling.v1.Session\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/sessions/{id}:markNoShow\x12j\n" +
+	"\n" +
+	"CreateRoom\x12'.tandem.scheduling.v1.CreateRoomRequest\x1a\x1a.tandem.scheduling.v1.Room\"\x17\x82\xd3\xe4\x93\x02\x11:\x04room\"\t/v1/rooms\x12o\n" +
+	"\tListRooms\x12&.tandem.scheduling.v1.ListRoomsRequest\x1a'.tandem.scheduling.v1.ListRoomsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/rooms\x12\x9e\x01\n" +
+	"\x13CreateCalendarToken\x120.tandem.scheduling.v1.CreateCalendarTokenRequest\x1a#.tandem.scheduling.v1.CalendarToken\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/people/{person_id}/calendarTokens\x12\xa6\x01\n" +
+	"\x12ListCalendarTokens\x12/.tandem.scheduling.v1.ListCalendarTokensRequest\x1a0.tandem.scheduling.v1.ListCalendarTokensResponse\"-\x82\xd3\xe4\x93\x02'\x12%/v1/people/{person_id}/calendarTokens\x12\xaa\x01\n" +
+	"\x13RevokeCalendarToken\x120.tandem.scheduling.v1.RevokeCalendarTokenRequest\x1a#.tandem.scheduling.v1.CalendarToken\"<\x82\xd3\xe4\x93\x026:\x01*\"1/v1/people/{person_id}/calendarTokens/{id}:revoke\x12c\n" +
+	"\x0fGetCalendarFeed\x12,.tandem.scheduling.v1.GetCalendarFeedRequest\x1a\".tandem.scheduling.v1.CalendarFeedBGZEgithub.com/tandem-oss/tandem/gen/go/tandem/scheduling/v1;schedulingv1b\x06proto3"
 
 var (
 	file_tandem_scheduling_v1_scheduling_proto_rawDescOnce sync.Once
@@ -517,35 +2495,123 @@ func file_tandem_scheduling_v1_scheduling_proto_rawDescGZIP() []byte {
 	return file_tandem_scheduling_v1_scheduling_proto_rawDescData
 }
 
-var file_tandem_scheduling_v1_scheduling_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_tandem_scheduling_v1_scheduling_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_tandem_scheduling_v1_scheduling_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_tandem_scheduling_v1_scheduling_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_tandem_scheduling_v1_scheduling_proto_goTypes = []any{
-	(DayOfWeek)(0),                 // 0: tandem.scheduling.v1.DayOfWeek
-	(SessionState)(0),              // 1: tandem.scheduling.v1.SessionState
-	(*WeeklyWindow)(nil),           // 2: tandem.scheduling.v1.WeeklyWindow
-	(*Availability)(nil),           // 3: tandem.scheduling.v1.Availability
-	(*Session)(nil),                // 4: tandem.scheduling.v1.Session
-	(*GetAvailabilityRequest)(nil), // 5: tandem.scheduling.v1.GetAvailabilityRequest
-	(*SetAvailabilityRequest)(nil), // 6: tandem.scheduling.v1.SetAvailabilityRequest
-	(*timestamppb.Timestamp)(nil),  // 7: google.protobuf.Timestamp
+	(DayOfWeek)(0),                     // 0: tandem.scheduling.v1.DayOfWeek
+	(SessionState)(0),                  // 1: tandem.scheduling.v1.SessionState
+	(Cadence)(0),                       // 2: tandem.scheduling.v1.Cadence
+	(*WeeklyWindow)(nil),               // 3: tandem.scheduling.v1.WeeklyWindow
+	(*AvailabilityException)(nil),      // 4: tandem.scheduling.v1.AvailabilityException
+	(*Availability)(nil),               // 5: tandem.scheduling.v1.Availability
+	(*Session)(nil),                    // 6: tandem.scheduling.v1.Session
+	(*Series)(nil),                     // 7: tandem.scheduling.v1.Series
+	(*Room)(nil),                       // 8: tandem.scheduling.v1.Room
+	(*CalendarToken)(nil),              // 9: tandem.scheduling.v1.CalendarToken
+	(*Slot)(nil),                       // 10: tandem.scheduling.v1.Slot
+	(*GetAvailabilityRequest)(nil),     // 11: tandem.scheduling.v1.GetAvailabilityRequest
+	(*SetAvailabilityRequest)(nil),     // 12: tandem.scheduling.v1.SetAvailabilityRequest
+	(*SuggestSlotsRequest)(nil),        // 13: tandem.scheduling.v1.SuggestSlotsRequest
+	(*SuggestSlotsResponse)(nil),       // 14: tandem.scheduling.v1.SuggestSlotsResponse
+	(*CreateSessionRequest)(nil),       // 15: tandem.scheduling.v1.CreateSessionRequest
+	(*CreateSeriesRequest)(nil),        // 16: tandem.scheduling.v1.CreateSeriesRequest
+	(*GetSessionRequest)(nil),          // 17: tandem.scheduling.v1.GetSessionRequest
+	(*ListSessionsRequest)(nil),        // 18: tandem.scheduling.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),       // 19: tandem.scheduling.v1.ListSessionsResponse
+	(*ConfirmSessionRequest)(nil),      // 20: tandem.scheduling.v1.ConfirmSessionRequest
+	(*RescheduleSessionRequest)(nil),   // 21: tandem.scheduling.v1.RescheduleSessionRequest
+	(*CancelSessionRequest)(nil),       // 22: tandem.scheduling.v1.CancelSessionRequest
+	(*CompleteSessionRequest)(nil),     // 23: tandem.scheduling.v1.CompleteSessionRequest
+	(*MarkNoShowRequest)(nil),          // 24: tandem.scheduling.v1.MarkNoShowRequest
+	(*CreateRoomRequest)(nil),          // 25: tandem.scheduling.v1.CreateRoomRequest
+	(*ListRoomsRequest)(nil),           // 26: tandem.scheduling.v1.ListRoomsRequest
+	(*ListRoomsResponse)(nil),          // 27: tandem.scheduling.v1.ListRoomsResponse
+	(*CreateCalendarTokenRequest)(nil), // 28: tandem.scheduling.v1.CreateCalendarTokenRequest
+	(*ListCalendarTokensRequest)(nil),  // 29: tandem.scheduling.v1.ListCalendarTokensRequest
+	(*ListCalendarTokensResponse)(nil), // 30: tandem.scheduling.v1.ListCalendarTokensResponse
+	(*RevokeCalendarTokenRequest)(nil), // 31: tandem.scheduling.v1.RevokeCalendarTokenRequest
+	(*GetCalendarFeedRequest)(nil),     // 32: tandem.scheduling.v1.GetCalendarFeedRequest
+	(*CalendarFeed)(nil),               // 33: tandem.scheduling.v1.CalendarFeed
+	(*timestamppb.Timestamp)(nil),      // 34: google.protobuf.Timestamp
 }
 var file_tandem_scheduling_v1_scheduling_proto_depIdxs = []int32{
-	0, // 0: tandem.scheduling.v1.WeeklyWindow.day:type_name -> tandem.scheduling.v1.DayOfWeek
-	2, // 1: tandem.scheduling.v1.Availability.windows:type_name -> tandem.scheduling.v1.WeeklyWindow
-	7, // 2: tandem.scheduling.v1.Availability.update_time:type_name -> google.protobuf.Timestamp
-	7, // 3: tandem.scheduling.v1.Session.start_time:type_name -> google.protobuf.Timestamp
-	7, // 4: tandem.scheduling.v1.Session.end_time:type_name -> google.protobuf.Timestamp
-	1, // 5: tandem.scheduling.v1.Session.state:type_name -> tandem.scheduling.v1.SessionState
-	3, // 6: tandem.scheduling.v1.SetAvailabilityRequest.availability:type_name -> tandem.scheduling.v1.Availability
-	5, // 7: tandem.scheduling.v1.SchedulingService.GetAvailability:input_type -> tandem.scheduling.v1.GetAvailabilityRequest
-	6, // 8: tandem.scheduling.v1.SchedulingService.SetAvailability:input_type -> tandem.scheduling.v1.SetAvailabilityRequest
-	3, // 9: tandem.scheduling.v1.SchedulingService.GetAvailability:output_type -> tandem.scheduling.v1.Availability
-	3, // 10: tandem.scheduling.v1.SchedulingService.SetAvailability:output_type -> tandem.scheduling.v1.Availability
-	9, // [9:11] is the sub-list for method output_type
-	7, // [7:9] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	0,  // 0: tandem.scheduling.v1.WeeklyWindow.day:type_name -> tandem.scheduling.v1.DayOfWeek
+	34, // 1: tandem.scheduling.v1.AvailabilityException.start_time:type_name -> google.protobuf.Timestamp
+	34, // 2: tandem.scheduling.v1.AvailabilityException.end_time:type_name -> google.protobuf.Timestamp
+	3,  // 3: tandem.scheduling.v1.Availability.windows:type_name -> tandem.scheduling.v1.WeeklyWindow
+	34, // 4: tandem.scheduling.v1.Availability.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 5: tandem.scheduling.v1.Availability.working_hours:type_name -> tandem.scheduling.v1.WeeklyWindow
+	4,  // 6: tandem.scheduling.v1.Availability.exceptions:type_name -> tandem.scheduling.v1.AvailabilityException
+	34, // 7: tandem.scheduling.v1.Session.start_time:type_name -> google.protobuf.Timestamp
+	34, // 8: tandem.scheduling.v1.Session.end_time:type_name -> google.protobuf.Timestamp
+	1,  // 9: tandem.scheduling.v1.Session.state:type_name -> tandem.scheduling.v1.SessionState
+	34, // 10: tandem.scheduling.v1.Session.create_time:type_name -> google.protobuf.Timestamp
+	34, // 11: tandem.scheduling.v1.Session.update_time:type_name -> google.protobuf.Timestamp
+	2,  // 12: tandem.scheduling.v1.Series.cadence:type_name -> tandem.scheduling.v1.Cadence
+	6,  // 13: tandem.scheduling.v1.Series.sessions:type_name -> tandem.scheduling.v1.Session
+	34, // 14: tandem.scheduling.v1.Series.create_time:type_name -> google.protobuf.Timestamp
+	34, // 15: tandem.scheduling.v1.Room.create_time:type_name -> google.protobuf.Timestamp
+	34, // 16: tandem.scheduling.v1.CalendarToken.create_time:type_name -> google.protobuf.Timestamp
+	34, // 17: tandem.scheduling.v1.CalendarToken.revoke_time:type_name -> google.protobuf.Timestamp
+	34, // 18: tandem.scheduling.v1.Slot.start_time:type_name -> google.protobuf.Timestamp
+	34, // 19: tandem.scheduling.v1.Slot.end_time:type_name -> google.protobuf.Timestamp
+	5,  // 20: tandem.scheduling.v1.SetAvailabilityRequest.availability:type_name -> tandem.scheduling.v1.Availability
+	34, // 21: tandem.scheduling.v1.SuggestSlotsRequest.start_time:type_name -> google.protobuf.Timestamp
+	10, // 22: tandem.scheduling.v1.SuggestSlotsResponse.slots:type_name -> tandem.scheduling.v1.Slot
+	34, // 23: tandem.scheduling.v1.CreateSessionRequest.start_time:type_name -> google.protobuf.Timestamp
+	34, // 24: tandem.scheduling.v1.CreateSessionRequest.end_time:type_name -> google.protobuf.Timestamp
+	2,  // 25: tandem.scheduling.v1.CreateSeriesRequest.cadence:type_name -> tandem.scheduling.v1.Cadence
+	34, // 26: tandem.scheduling.v1.CreateSeriesRequest.first_start_time:type_name -> google.protobuf.Timestamp
+	1,  // 27: tandem.scheduling.v1.ListSessionsRequest.state:type_name -> tandem.scheduling.v1.SessionState
+	34, // 28: tandem.scheduling.v1.ListSessionsRequest.start_time:type_name -> google.protobuf.Timestamp
+	34, // 29: tandem.scheduling.v1.ListSessionsRequest.end_time:type_name -> google.protobuf.Timestamp
+	6,  // 30: tandem.scheduling.v1.ListSessionsResponse.sessions:type_name -> tandem.scheduling.v1.Session
+	34, // 31: tandem.scheduling.v1.RescheduleSessionRequest.start_time:type_name -> google.protobuf.Timestamp
+	34, // 32: tandem.scheduling.v1.RescheduleSessionRequest.end_time:type_name -> google.protobuf.Timestamp
+	8,  // 33: tandem.scheduling.v1.CreateRoomRequest.room:type_name -> tandem.scheduling.v1.Room
+	8,  // 34: tandem.scheduling.v1.ListRoomsResponse.rooms:type_name -> tandem.scheduling.v1.Room
+	9,  // 35: tandem.scheduling.v1.ListCalendarTokensResponse.tokens:type_name -> tandem.scheduling.v1.CalendarToken
+	11, // 36: tandem.scheduling.v1.SchedulingService.GetAvailability:input_type -> tandem.scheduling.v1.GetAvailabilityRequest
+	12, // 37: tandem.scheduling.v1.SchedulingService.SetAvailability:input_type -> tandem.scheduling.v1.SetAvailabilityRequest
+	13, // 38: tandem.scheduling.v1.SchedulingService.SuggestSlots:input_type -> tandem.scheduling.v1.SuggestSlotsRequest
+	15, // 39: tandem.scheduling.v1.SchedulingService.CreateSession:input_type -> tandem.scheduling.v1.CreateSessionRequest
+	16, // 40: tandem.scheduling.v1.SchedulingService.CreateSeries:input_type -> tandem.scheduling.v1.CreateSeriesRequest
+	17, // 41: tandem.scheduling.v1.SchedulingService.GetSession:input_type -> tandem.scheduling.v1.GetSessionRequest
+	18, // 42: tandem.scheduling.v1.SchedulingService.ListSessions:input_type -> tandem.scheduling.v1.ListSessionsRequest
+	20, // 43: tandem.scheduling.v1.SchedulingService.ConfirmSession:input_type -> tandem.scheduling.v1.ConfirmSessionRequest
+	21, // 44: tandem.scheduling.v1.SchedulingService.RescheduleSession:input_type -> tandem.scheduling.v1.RescheduleSessionRequest
+	22, // 45: tandem.scheduling.v1.SchedulingService.CancelSession:input_type -> tandem.scheduling.v1.CancelSessionRequest
+	23, // 46: tandem.scheduling.v1.SchedulingService.CompleteSession:input_type -> tandem.scheduling.v1.CompleteSessionRequest
+	24, // 47: tandem.scheduling.v1.SchedulingService.MarkNoShow:input_type -> tandem.scheduling.v1.MarkNoShowRequest
+	25, // 48: tandem.scheduling.v1.SchedulingService.CreateRoom:input_type -> tandem.scheduling.v1.CreateRoomRequest
+	26, // 49: tandem.scheduling.v1.SchedulingService.ListRooms:input_type -> tandem.scheduling.v1.ListRoomsRequest
+	28, // 50: tandem.scheduling.v1.SchedulingService.CreateCalendarToken:input_type -> tandem.scheduling.v1.CreateCalendarTokenRequest
+	29, // 51: tandem.scheduling.v1.SchedulingService.ListCalendarTokens:input_type -> tandem.scheduling.v1.ListCalendarTokensRequest
+	31, // 52: tandem.scheduling.v1.SchedulingService.RevokeCalendarToken:input_type -> tandem.scheduling.v1.RevokeCalendarTokenRequest
+	32, // 53: tandem.scheduling.v1.SchedulingService.GetCalendarFeed:input_type -> tandem.scheduling.v1.GetCalendarFeedRequest
+	5,  // 54: tandem.scheduling.v1.SchedulingService.GetAvailability:output_type -> tandem.scheduling.v1.Availability
+	5,  // 55: tandem.scheduling.v1.SchedulingService.SetAvailability:output_type -> tandem.scheduling.v1.Availability
+	14, // 56: tandem.scheduling.v1.SchedulingService.SuggestSlots:output_type -> tandem.scheduling.v1.SuggestSlotsResponse
+	6,  // 57: tandem.scheduling.v1.SchedulingService.CreateSession:output_type -> tandem.scheduling.v1.Session
+	7,  // 58: tandem.scheduling.v1.SchedulingService.CreateSeries:output_type -> tandem.scheduling.v1.Series
+	6,  // 59: tandem.scheduling.v1.SchedulingService.GetSession:output_type -> tandem.scheduling.v1.Session
+	19, // 60: tandem.scheduling.v1.SchedulingService.ListSessions:output_type -> tandem.scheduling.v1.ListSessionsResponse
+	6,  // 61: tandem.scheduling.v1.SchedulingService.ConfirmSession:output_type -> tandem.scheduling.v1.Session
+	6,  // 62: tandem.scheduling.v1.SchedulingService.RescheduleSession:output_type -> tandem.scheduling.v1.Session
+	6,  // 63: tandem.scheduling.v1.SchedulingService.CancelSession:output_type -> tandem.scheduling.v1.Session
+	6,  // 64: tandem.scheduling.v1.SchedulingService.CompleteSession:output_type -> tandem.scheduling.v1.Session
+	6,  // 65: tandem.scheduling.v1.SchedulingService.MarkNoShow:output_type -> tandem.scheduling.v1.Session
+	8,  // 66: tandem.scheduling.v1.SchedulingService.CreateRoom:output_type -> tandem.scheduling.v1.Room
+	27, // 67: tandem.scheduling.v1.SchedulingService.ListRooms:output_type -> tandem.scheduling.v1.ListRoomsResponse
+	9,  // 68: tandem.scheduling.v1.SchedulingService.CreateCalendarToken:output_type -> tandem.scheduling.v1.CalendarToken
+	30, // 69: tandem.scheduling.v1.SchedulingService.ListCalendarTokens:output_type -> tandem.scheduling.v1.ListCalendarTokensResponse
+	9,  // 70: tandem.scheduling.v1.SchedulingService.RevokeCalendarToken:output_type -> tandem.scheduling.v1.CalendarToken
+	33, // 71: tandem.scheduling.v1.SchedulingService.GetCalendarFeed:output_type -> tandem.scheduling.v1.CalendarFeed
+	54, // [54:72] is the sub-list for method output_type
+	36, // [36:54] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_tandem_scheduling_v1_scheduling_proto_init() }
@@ -558,8 +2624,8 @@ func file_tandem_scheduling_v1_scheduling_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_scheduling_v1_scheduling_proto_rawDesc), len(file_tandem_scheduling_v1_scheduling_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   5,
+			NumEnums:      3,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

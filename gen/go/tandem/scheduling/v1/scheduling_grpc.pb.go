@@ -19,8 +19,24 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SchedulingService_GetAvailability_FullMethodName = "/tandem.scheduling.v1.SchedulingService/GetAvailability"
-	SchedulingService_SetAvailability_FullMethodName = "/tandem.scheduling.v1.SchedulingService/SetAvailability"
+	SchedulingService_GetAvailability_FullMethodName     = "/tandem.scheduling.v1.SchedulingService/GetAvailability"
+	SchedulingService_SetAvailability_FullMethodName     = "/tandem.scheduling.v1.SchedulingService/SetAvailability"
+	SchedulingService_SuggestSlots_FullMethodName        = "/tandem.scheduling.v1.SchedulingService/SuggestSlots"
+	SchedulingService_CreateSession_FullMethodName       = "/tandem.scheduling.v1.SchedulingService/CreateSession"
+	SchedulingService_CreateSeries_FullMethodName        = "/tandem.scheduling.v1.SchedulingService/CreateSeries"
+	SchedulingService_GetSession_FullMethodName          = "/tandem.scheduling.v1.SchedulingService/GetSession"
+	SchedulingService_ListSessions_FullMethodName        = "/tandem.scheduling.v1.SchedulingService/ListSessions"
+	SchedulingService_ConfirmSession_FullMethodName      = "/tandem.scheduling.v1.SchedulingService/ConfirmSession"
+	SchedulingService_RescheduleSession_FullMethodName   = "/tandem.scheduling.v1.SchedulingService/RescheduleSession"
+	SchedulingService_CancelSession_FullMethodName       = "/tandem.scheduling.v1.SchedulingService/CancelSession"
+	SchedulingService_CompleteSession_FullMethodName     = "/tandem.scheduling.v1.SchedulingService/CompleteSession"
+	SchedulingService_MarkNoShow_FullMethodName          = "/tandem.scheduling.v1.SchedulingService/MarkNoShow"
+	SchedulingService_CreateRoom_FullMethodName          = "/tandem.scheduling.v1.SchedulingService/CreateRoom"
+	SchedulingService_ListRooms_FullMethodName           = "/tandem.scheduling.v1.SchedulingService/ListRooms"
+	SchedulingService_CreateCalendarToken_FullMethodName = "/tandem.scheduling.v1.SchedulingService/CreateCalendarToken"
+	SchedulingService_ListCalendarTokens_FullMethodName  = "/tandem.scheduling.v1.SchedulingService/ListCalendarTokens"
+	SchedulingService_RevokeCalendarToken_FullMethodName = "/tandem.scheduling.v1.SchedulingService/RevokeCalendarToken"
+	SchedulingService_GetCalendarFeed_FullMethodName     = "/tandem.scheduling.v1.SchedulingService/GetCalendarFeed"
 )
 
 // SchedulingServiceClient is the client API for SchedulingService service.
@@ -28,13 +44,57 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // SchedulingService owns availability, meeting series, sessions, rooms,
-// reminders and calendar feeds. First version: weekly availability;
-// suggestions, series and feeds follow in the scheduling issue.
+// reminders and calendar feeds. It knows matches from the matching
+// service's events; a session can be booked only for a match it knows as
+// accepted or active.
 type SchedulingServiceClient interface {
-	// GetAvailability returns a person's weekly availability (empty when unset).
+	// GetAvailability returns a person's availability (empty when unset).
 	GetAvailability(ctx context.Context, in *GetAvailabilityRequest, opts ...grpc.CallOption) (*Availability, error)
-	// SetAvailability replaces a person's weekly availability.
+	// SetAvailability replaces a person's availability.
 	SetAvailability(ctx context.Context, in *SetAvailabilityRequest, opts ...grpc.CallOption) (*Availability, error)
+	// SuggestSlots proposes meeting times for a match: the intersection of
+	// both people's availability over the next weeks, correct across time
+	// zones and daylight-saving changes, avoiding their sessions and
+	// exceptions, best first.
+	SuggestSlots(ctx context.Context, in *SuggestSlotsRequest, opts ...grpc.CallOption) (*SuggestSlotsResponse, error)
+	// CreateSession proposes one meeting; the other side confirms it.
+	CreateSession(ctx context.Context, in *CreateSessionRequest, opts ...grpc.CallOption) (*Session, error)
+	// CreateSeries proposes a meeting series at a cadence: its sessions are
+	// created PROPOSED together, or none is when one cannot be booked.
+	CreateSeries(ctx context.Context, in *CreateSeriesRequest, opts ...grpc.CallOption) (*Series, error)
+	// GetSession returns one session.
+	GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*Session, error)
+	// ListSessions lists sessions of a match or of a person, by start time.
+	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
+	// ConfirmSession confirms a proposed session (or every proposed session
+	// of its series); only the side that did not propose it may.
+	ConfirmSession(ctx context.Context, in *ConfirmSessionRequest, opts ...grpc.CallOption) (*Session, error)
+	// RescheduleSession moves a session; it becomes PROPOSED by the person
+	// who moved it, for the other side to confirm.
+	RescheduleSession(ctx context.Context, in *RescheduleSessionRequest, opts ...grpc.CallOption) (*Session, error)
+	// CancelSession cancels a session with a reason.
+	CancelSession(ctx context.Context, in *CancelSessionRequest, opts ...grpc.CallOption) (*Session, error)
+	// CompleteSession records that a confirmed session took place.
+	CompleteSession(ctx context.Context, in *CompleteSessionRequest, opts ...grpc.CallOption) (*Session, error)
+	// MarkNoShow records that a confirmed session did not take place
+	// because one side did not come.
+	MarkNoShow(ctx context.Context, in *MarkNoShowRequest, opts ...grpc.CallOption) (*Session, error)
+	// CreateRoom adds a room for in-person meetings.
+	CreateRoom(ctx context.Context, in *CreateRoomRequest, opts ...grpc.CallOption) (*Room, error)
+	// ListRooms lists the tenant's rooms by name.
+	ListRooms(ctx context.Context, in *ListRoomsRequest, opts ...grpc.CallOption) (*ListRoomsResponse, error)
+	// CreateCalendarToken issues a secret feed address for a person's
+	// calendar. The token is returned once; only its hash is stored.
+	CreateCalendarToken(ctx context.Context, in *CreateCalendarTokenRequest, opts ...grpc.CallOption) (*CalendarToken, error)
+	// ListCalendarTokens lists a person's feed tokens (without secrets).
+	ListCalendarTokens(ctx context.Context, in *ListCalendarTokensRequest, opts ...grpc.CallOption) (*ListCalendarTokensResponse, error)
+	// RevokeCalendarToken revokes a feed token: its address stops working.
+	RevokeCalendarToken(ctx context.Context, in *RevokeCalendarTokenRequest, opts ...grpc.CallOption) (*CalendarToken, error)
+	// GetCalendarFeed returns a person's sessions as an RFC 5545 calendar.
+	// The token is the credential: calendar applications send no bearer
+	// token. Over HTTP the gateway serves it as GET /v1/calendars/{token}.ics
+	// with Content-Type text/calendar.
+	GetCalendarFeed(ctx context.Context, in *GetCalendarFeedRequest, opts ...grpc.CallOption) (*CalendarFeed, error)
 }
 
 type schedulingServiceClient struct {
@@ -65,18 +125,222 @@ func (c *schedulingServiceClient) SetAvailability(ctx context.Context, in *SetAv
 	return out, nil
 }
 
+func (c *schedulingServiceClient) SuggestSlots(ctx context.Context, in *SuggestSlotsRequest, opts ...grpc.CallOption) (*SuggestSlotsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SuggestSlotsResponse)
+	err := c.cc.Invoke(ctx, SchedulingService_SuggestSlots_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) CreateSession(ctx context.Context, in *CreateSessionRequest, opts ...grpc.CallOption) (*Session, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Session)
+	err := c.cc.Invoke(ctx, SchedulingService_CreateSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) CreateSeries(ctx context.Context, in *CreateSeriesRequest, opts ...grpc.CallOption) (*Series, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Series)
+	err := c.cc.Invoke(ctx, SchedulingService_CreateSeries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) GetSession(ctx context.Context, in *GetSessionRequest, opts ...grpc.CallOption) (*Session, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Session)
+	err := c.cc.Invoke(ctx, SchedulingService_GetSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSessionsResponse)
+	err := c.cc.Invoke(ctx, SchedulingService_ListSessions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) ConfirmSession(ctx context.Context, in *ConfirmSessionRequest, opts ...grpc.CallOption) (*Session, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Session)
+	err := c.cc.Invoke(ctx, SchedulingService_ConfirmSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) RescheduleSession(ctx context.Context, in *RescheduleSessionRequest, opts ...grpc.CallOption) (*Session, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Session)
+	err := c.cc.Invoke(ctx, SchedulingService_RescheduleSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) CancelSession(ctx context.Context, in *CancelSessionRequest, opts ...grpc.CallOption) (*Session, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Session)
+	err := c.cc.Invoke(ctx, SchedulingService_CancelSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) CompleteSession(ctx context.Context, in *CompleteSessionRequest, opts ...grpc.CallOption) (*Session, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Session)
+	err := c.cc.Invoke(ctx, SchedulingService_CompleteSession_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) MarkNoShow(ctx context.Context, in *MarkNoShowRequest, opts ...grpc.CallOption) (*Session, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Session)
+	err := c.cc.Invoke(ctx, SchedulingService_MarkNoShow_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) CreateRoom(ctx context.Context, in *CreateRoomRequest, opts ...grpc.CallOption) (*Room, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Room)
+	err := c.cc.Invoke(ctx, SchedulingService_CreateRoom_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) ListRooms(ctx context.Context, in *ListRoomsRequest, opts ...grpc.CallOption) (*ListRoomsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRoomsResponse)
+	err := c.cc.Invoke(ctx, SchedulingService_ListRooms_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) CreateCalendarToken(ctx context.Context, in *CreateCalendarTokenRequest, opts ...grpc.CallOption) (*CalendarToken, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CalendarToken)
+	err := c.cc.Invoke(ctx, SchedulingService_CreateCalendarToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) ListCalendarTokens(ctx context.Context, in *ListCalendarTokensRequest, opts ...grpc.CallOption) (*ListCalendarTokensResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCalendarTokensResponse)
+	err := c.cc.Invoke(ctx, SchedulingService_ListCalendarTokens_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) RevokeCalendarToken(ctx context.Context, in *RevokeCalendarTokenRequest, opts ...grpc.CallOption) (*CalendarToken, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CalendarToken)
+	err := c.cc.Invoke(ctx, SchedulingService_RevokeCalendarToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulingServiceClient) GetCalendarFeed(ctx context.Context, in *GetCalendarFeedRequest, opts ...grpc.CallOption) (*CalendarFeed, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CalendarFeed)
+	err := c.cc.Invoke(ctx, SchedulingService_GetCalendarFeed_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SchedulingServiceServer is the server API for SchedulingService service.
 // All implementations must embed UnimplementedSchedulingServiceServer
 // for forward compatibility.
 //
 // SchedulingService owns availability, meeting series, sessions, rooms,
-// reminders and calendar feeds. First version: weekly availability;
-// suggestions, series and feeds follow in the scheduling issue.
+// reminders and calendar feeds. It knows matches from the matching
+// service's events; a session can be booked only for a match it knows as
+// accepted or active.
 type SchedulingServiceServer interface {
-	// GetAvailability returns a person's weekly availability (empty when unset).
+	// GetAvailability returns a person's availability (empty when unset).
 	GetAvailability(context.Context, *GetAvailabilityRequest) (*Availability, error)
-	// SetAvailability replaces a person's weekly availability.
+	// SetAvailability replaces a person's availability.
 	SetAvailability(context.Context, *SetAvailabilityRequest) (*Availability, error)
+	// SuggestSlots proposes meeting times for a match: the intersection of
+	// both people's availability over the next weeks, correct across time
+	// zones and daylight-saving changes, avoiding their sessions and
+	// exceptions, best first.
+	SuggestSlots(context.Context, *SuggestSlotsRequest) (*SuggestSlotsResponse, error)
+	// CreateSession proposes one meeting; the other side confirms it.
+	CreateSession(context.Context, *CreateSessionRequest) (*Session, error)
+	// CreateSeries proposes a meeting series at a cadence: its sessions are
+	// created PROPOSED together, or none is when one cannot be booked.
+	CreateSeries(context.Context, *CreateSeriesRequest) (*Series, error)
+	// GetSession returns one session.
+	GetSession(context.Context, *GetSessionRequest) (*Session, error)
+	// ListSessions lists sessions of a match or of a person, by start time.
+	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
+	// ConfirmSession confirms a proposed session (or every proposed session
+	// of its series); only the side that did not propose it may.
+	ConfirmSession(context.Context, *ConfirmSessionRequest) (*Session, error)
+	// RescheduleSession moves a session; it becomes PROPOSED by the person
+	// who moved it, for the other side to confirm.
+	RescheduleSession(context.Context, *RescheduleSessionRequest) (*Session, error)
+	// CancelSession cancels a session with a reason.
+	CancelSession(context.Context, *CancelSessionRequest) (*Session, error)
+	// CompleteSession records that a confirmed session took place.
+	CompleteSession(context.Context, *CompleteSessionRequest) (*Session, error)
+	// MarkNoShow records that a confirmed session did not take place
+	// because one side did not come.
+	MarkNoShow(context.Context, *MarkNoShowRequest) (*Session, error)
+	// CreateRoom adds a room for in-person meetings.
+	CreateRoom(context.Context, *CreateRoomRequest) (*Room, error)
+	// ListRooms lists the tenant's rooms by name.
+	ListRooms(context.Context, *ListRoomsRequest) (*ListRoomsResponse, error)
+	// CreateCalendarToken issues a secret feed address for a person's
+	// calendar. The token is returned once; only its hash is stored.
+	CreateCalendarToken(context.Context, *CreateCalendarTokenRequest) (*CalendarToken, error)
+	// ListCalendarTokens lists a person's feed tokens (without secrets).
+	ListCalendarTokens(context.Context, *ListCalendarTokensRequest) (*ListCalendarTokensResponse, error)
+	// RevokeCalendarToken revokes a feed token: its address stops working.
+	RevokeCalendarToken(context.Context, *RevokeCalendarTokenRequest) (*CalendarToken, error)
+	// GetCalendarFeed returns a person's sessions as an RFC 5545 calendar.
+	// The token is the credential: calendar applications send no bearer
+	// token. Over HTTP the gateway serves it as GET /v1/calendars/{token}.ics
+	// with Content-Type text/calendar.
+	GetCalendarFeed(context.Context, *GetCalendarFeedRequest) (*CalendarFeed, error)
 	mustEmbedUnimplementedSchedulingServiceServer()
 }
 
@@ -92,6 +356,54 @@ func (UnimplementedSchedulingServiceServer) GetAvailability(context.Context, *Ge
 }
 func (UnimplementedSchedulingServiceServer) SetAvailability(context.Context, *SetAvailabilityRequest) (*Availability, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetAvailability not implemented")
+}
+func (UnimplementedSchedulingServiceServer) SuggestSlots(context.Context, *SuggestSlotsRequest) (*SuggestSlotsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SuggestSlots not implemented")
+}
+func (UnimplementedSchedulingServiceServer) CreateSession(context.Context, *CreateSessionRequest) (*Session, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSession not implemented")
+}
+func (UnimplementedSchedulingServiceServer) CreateSeries(context.Context, *CreateSeriesRequest) (*Series, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateSeries not implemented")
+}
+func (UnimplementedSchedulingServiceServer) GetSession(context.Context, *GetSessionRequest) (*Session, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSession not implemented")
+}
+func (UnimplementedSchedulingServiceServer) ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSessions not implemented")
+}
+func (UnimplementedSchedulingServiceServer) ConfirmSession(context.Context, *ConfirmSessionRequest) (*Session, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmSession not implemented")
+}
+func (UnimplementedSchedulingServiceServer) RescheduleSession(context.Context, *RescheduleSessionRequest) (*Session, error) {
+	return nil, status.Error(codes.Unimplemented, "method RescheduleSession not implemented")
+}
+func (UnimplementedSchedulingServiceServer) CancelSession(context.Context, *CancelSessionRequest) (*Session, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelSession not implemented")
+}
+func (UnimplementedSchedulingServiceServer) CompleteSession(context.Context, *CompleteSessionRequest) (*Session, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompleteSession not implemented")
+}
+func (UnimplementedSchedulingServiceServer) MarkNoShow(context.Context, *MarkNoShowRequest) (*Session, error) {
+	return nil, status.Error(codes.Unimplemented, "method MarkNoShow not implemented")
+}
+func (UnimplementedSchedulingServiceServer) CreateRoom(context.Context, *CreateRoomRequest) (*Room, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateRoom not implemented")
+}
+func (UnimplementedSchedulingServiceServer) ListRooms(context.Context, *ListRoomsRequest) (*ListRoomsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRooms not implemented")
+}
+func (UnimplementedSchedulingServiceServer) CreateCalendarToken(context.Context, *CreateCalendarTokenRequest) (*CalendarToken, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateCalendarToken not implemented")
+}
+func (UnimplementedSchedulingServiceServer) ListCalendarTokens(context.Context, *ListCalendarTokensRequest) (*ListCalendarTokensResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCalendarTokens not implemented")
+}
+func (UnimplementedSchedulingServiceServer) RevokeCalendarToken(context.Context, *RevokeCalendarTokenRequest) (*CalendarToken, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeCalendarToken not implemented")
+}
+func (UnimplementedSchedulingServiceServer) GetCalendarFeed(context.Context, *GetCalendarFeedRequest) (*CalendarFeed, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCalendarFeed not implemented")
 }
 func (UnimplementedSchedulingServiceServer) mustEmbedUnimplementedSchedulingServiceServer() {}
 func (UnimplementedSchedulingServiceServer) testEmbeddedByValue()                           {}
@@ -150,6 +462,294 @@ func _SchedulingService_SetAvailability_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SchedulingService_SuggestSlots_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SuggestSlotsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).SuggestSlots(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_SuggestSlots_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).SuggestSlots(ctx, req.(*SuggestSlotsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_CreateSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).CreateSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_CreateSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).CreateSession(ctx, req.(*CreateSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_CreateSeries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSeriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).CreateSeries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_CreateSeries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).CreateSeries(ctx, req.(*CreateSeriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_GetSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).GetSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_GetSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).GetSession(ctx, req.(*GetSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_ListSessions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSessionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).ListSessions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_ListSessions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).ListSessions(ctx, req.(*ListSessionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_ConfirmSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).ConfirmSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_ConfirmSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).ConfirmSession(ctx, req.(*ConfirmSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_RescheduleSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RescheduleSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).RescheduleSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_RescheduleSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).RescheduleSession(ctx, req.(*RescheduleSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_CancelSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).CancelSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_CancelSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).CancelSession(ctx, req.(*CancelSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_CompleteSession_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompleteSessionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).CompleteSession(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_CompleteSession_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).CompleteSession(ctx, req.(*CompleteSessionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_MarkNoShow_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MarkNoShowRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).MarkNoShow(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_MarkNoShow_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).MarkNoShow(ctx, req.(*MarkNoShowRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_CreateRoom_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateRoomRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).CreateRoom(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_CreateRoom_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).CreateRoom(ctx, req.(*CreateRoomRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_ListRooms_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRoomsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).ListRooms(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_ListRooms_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).ListRooms(ctx, req.(*ListRoomsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_CreateCalendarToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateCalendarTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).CreateCalendarToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_CreateCalendarToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).CreateCalendarToken(ctx, req.(*CreateCalendarTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_ListCalendarTokens_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCalendarTokensRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).ListCalendarTokens(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_ListCalendarTokens_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).ListCalendarTokens(ctx, req.(*ListCalendarTokensRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_RevokeCalendarToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeCalendarTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).RevokeCalendarToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_RevokeCalendarToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).RevokeCalendarToken(ctx, req.(*RevokeCalendarTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulingService_GetCalendarFeed_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCalendarFeedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulingServiceServer).GetCalendarFeed(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulingService_GetCalendarFeed_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulingServiceServer).GetCalendarFeed(ctx, req.(*GetCalendarFeedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SchedulingService_ServiceDesc is the grpc.ServiceDesc for SchedulingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -164,6 +764,70 @@ var SchedulingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetAvailability",
 			Handler:    _SchedulingService_SetAvailability_Handler,
+		},
+		{
+			MethodName: "SuggestSlots",
+			Handler:    _SchedulingService_SuggestSlots_Handler,
+		},
+		{
+			MethodName: "CreateSession",
+			Handler:    _SchedulingService_CreateSession_Handler,
+		},
+		{
+			MethodName: "CreateSeries",
+			Handler:    _SchedulingService_CreateSeries_Handler,
+		},
+		{
+			MethodName: "GetSession",
+			Handler:    _SchedulingService_GetSession_Handler,
+		},
+		{
+			MethodName: "ListSessions",
+			Handler:    _SchedulingService_ListSessions_Handler,
+		},
+		{
+			MethodName: "ConfirmSession",
+			Handler:    _SchedulingService_ConfirmSession_Handler,
+		},
+		{
+			MethodName: "RescheduleSession",
+			Handler:    _SchedulingService_RescheduleSession_Handler,
+		},
+		{
+			MethodName: "CancelSession",
+			Handler:    _SchedulingService_CancelSession_Handler,
+		},
+		{
+			MethodName: "CompleteSession",
+			Handler:    _SchedulingService_CompleteSession_Handler,
+		},
+		{
+			MethodName: "MarkNoShow",
+			Handler:    _SchedulingService_MarkNoShow_Handler,
+		},
+		{
+			MethodName: "CreateRoom",
+			Handler:    _SchedulingService_CreateRoom_Handler,
+		},
+		{
+			MethodName: "ListRooms",
+			Handler:    _SchedulingService_ListRooms_Handler,
+		},
+		{
+			MethodName: "CreateCalendarToken",
+			Handler:    _SchedulingService_CreateCalendarToken_Handler,
+		},
+		{
+			MethodName: "ListCalendarTokens",
+			Handler:    _SchedulingService_ListCalendarTokens_Handler,
+		},
+		{
+			MethodName: "RevokeCalendarToken",
+			Handler:    _SchedulingService_RevokeCalendarToken_Handler,
+		},
+		{
+			MethodName: "GetCalendarFeed",
+			Handler:    _SchedulingService_GetCalendarFeed_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
