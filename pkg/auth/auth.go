@@ -30,6 +30,10 @@ const (
 	RoleParticipant    = "participant"
 	// RoleService is held by service accounts of internal apps and services.
 	RoleService = "service"
+	// Anyone, as a method's only policy entry, lets a call without a bearer
+	// token through: the request carries its own credential (a calendar
+	// feed's secret token) that the method checks itself.
+	Anyone = "*"
 )
 
 // KnownRoles lists every role in the order of decreasing privilege.

@@ -36,10 +36,11 @@ func (v *Verifier) Authenticate(ctx context.Context) (context.Context, error) {
 	return WithPrincipal(ctx, p), nil
 }
 
-// UnaryInterceptor authenticates every unary call except Public ones.
-func (v *Verifier) UnaryInterceptor() grpc.UnaryServerInterceptor {
+// UnaryInterceptor authenticates every unary call except Public ones and
+// those open to Anyone in policy.
+func (v *Verifier) UnaryInterceptor(policy Policy) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if Public(info.FullMethod) {
+		if Public(info.FullMethod) || policy.Open(info.FullMethod) {
 			return handler(ctx, req)
 		}
 		ctx, err := v.Authenticate(ctx)
@@ -50,10 +51,11 @@ func (v *Verifier) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
-// StreamInterceptor authenticates every stream except Public ones.
-func (v *Verifier) StreamInterceptor() grpc.StreamServerInterceptor {
+// StreamInterceptor authenticates every stream except Public ones and
+// those open to Anyone in policy.
+func (v *Verifier) StreamInterceptor(policy Policy) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		if Public(info.FullMethod) {
+		if Public(info.FullMethod) || policy.Open(info.FullMethod) {
 			return handler(srv, ss)
 		}
 		ctx, err := v.Authenticate(ss.Context())

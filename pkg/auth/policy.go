@@ -35,6 +35,9 @@ func (p Policy) Check(ctx context.Context, method string) error {
 	if !ok {
 		return fmt.Errorf("no policy for %s: %w", method, apperr.ErrPermissionDenied)
 	}
+	if p.Open(method) {
+		return nil
+	}
 	principal, ok := FromContext(ctx)
 	if !ok {
 		return fmt.Errorf("no verified caller: %w", apperr.ErrUnauthenticated)
@@ -54,6 +57,13 @@ func (p Policy) StreamInterceptor() grpc.StreamServerInterceptor {
 		}
 		return handler(srv, ss)
 	}
+}
+
+// Open reports whether method is open to Anyone: callable without a bearer
+// token, because the request carries its own credential.
+func (p Policy) Open(method string) bool {
+	roles := p[method]
+	return len(roles) == 1 && roles[0] == Anyone
 }
 
 // Merge returns one policy holding the entries of all policies.

@@ -55,7 +55,7 @@ func MaxRecvBytes(n int) ServerOption {
 func (e Env) NewServer(policy auth.Policy, opts ...ServerOption) (*server.Server, error) {
 	o := server.Options{
 		Logger:     e.Logger,
-		Unary:      []grpc.UnaryServerInterceptor{e.Verifier.UnaryInterceptor(), policy.Interceptor()},
+		Unary:      []grpc.UnaryServerInterceptor{e.Verifier.UnaryInterceptor(policy), policy.Interceptor()},
 		DrainDelay: e.DrainDelay,
 	}
 	for _, opt := range opts {

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"os"
+	"time"
 	_ "time/tzdata" // time zone data independent of the image
 
 	"github.com/tandem-oss/tandem/pkg/platform"
@@ -16,6 +17,11 @@ import (
 type config struct {
 	platform.Common
 	DatabaseURL platform.Secret `env:"TANDEM_DATABASE_URL, required"`
+	// PageTokenKey signs page tokens; every replica needs the same one.
+	// Unset, each process draws its own (one replica only).
+	PageTokenKey platform.Secret `env:"TANDEM_PAGE_TOKEN_KEY"`
+	// ReminderOffsets are how long before a session its reminders fire.
+	ReminderOffsets []time.Duration `env:"TANDEM_REMINDER_OFFSETS, default=24h,1h"`
 }
 
 func main() {
@@ -24,7 +30,9 @@ func main() {
 		if err := p.ConnectNATS(ctx); err != nil {
 			return err
 		}
-		return schedulingsvc.Run(ctx, p.Listener, schedulingsvc.Config{DatabaseURL: string(cfg.DatabaseURL)}, p.Env)
+		return schedulingsvc.Run(ctx, p.Listener, schedulingsvc.Config{
+			DatabaseURL: string(cfg.DatabaseURL), PageTokenKey: []byte(cfg.PageTokenKey),
+			ReminderOffsets: cfg.ReminderOffsets}, p.Env)
 	}, func(ctx context.Context) error {
 		return sqlstore.MigrateURL(ctx, string(cfg.DatabaseURL), schedulingsvc.Migrations...)
 	}))

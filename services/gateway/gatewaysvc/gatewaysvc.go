@@ -10,11 +10,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -22,11 +24,13 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionv1alpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
@@ -133,7 +137,7 @@ func newGRPCServer(cfg Config, conns map[string]*grpc.ClientConn) (*server.Serve
 	srv, err := server.New(server.Options{
 		MaxRecvBytes: 96 << 20, // the largest upload; the proxy bounds every other method
 		Logger:       cfg.Logger,
-		Stream:       []grpc.StreamServerInterceptor{cfg.Verifier.StreamInterceptor(), cfg.Policy.StreamInterceptor()},
+		Stream:       []grpc.StreamServerInterceptor{cfg.Verifier.StreamInterceptor(cfg.Policy), cfg.Policy.StreamInterceptor()},
 		Extra:        []grpc.ServerOption{grpc.UnknownServiceHandler(p.handle), grpc.ForceServerCodecV2(p.codec)},
 		NoReflection: true,
 		DrainDelay:   cfg.DrainDelay,
@@ -212,6 +216,10 @@ func newHTTPHandler(ctx context.Context, cfg Config, conns map[string]*grpc.Clie
 			w.Write(cfg.DevJWKS)
 		})
 	}
+	if conn, ok := conns[SchedulingService]; ok {
+		feeds := schedulingv1.NewSchedulingServiceClient(conn)
+		root.HandleFunc("GET /v1/calendars/{file}", func(w http.ResponseWriter, r *http.Request) { calendarFeed(w, r, feeds) })
+	}
 	root.Handle("/v1/", authenticate(cfg.Verifier, limitBody(mux, cfg.MaxBodyBytes)))
 	return otelhttp.NewHandler(root, "gateway"), nil
 }
@@ -262,6 +270,26 @@ func authenticate(v *auth.Verifier, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
+}
+
+// calendarFeed serves GET /v1/calendars/{token}.ics to calendar
+// applications, which send no bearer token: the secret token in the path
+// is the credential, checked by the scheduling service.
+func calendarFeed(w http.ResponseWriter, r *http.Request, feeds schedulingv1.SchedulingServiceClient) {
+	token, ok := strings.CutSuffix(r.PathValue("file"), ".ics")
+	if !ok {
+		writeStatus(w, http.StatusNotFound, int(codes.NotFound), "a calendar feed's address ends in .ics")
+		return
+	}
+	feed, err := feeds.GetCalendarFeed(r.Context(), &schedulingv1.GetCalendarFeedRequest{Token: token})
+	if err != nil {
+		st := status.Convert(err)
+		writeStatus(w, runtime.HTTPStatusFromCode(st.Code()), int(st.Code()), st.Message())
+		return
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	io.WriteString(w, feed.GetIcs())
 }
 
 // writeStatus writes an error in grpc-gateway's google.rpc.Status shape.

@@ -145,7 +145,7 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 			return matchingsvc.Run(ctx, lis, matchingsvc.Config{DatabaseURL: dbURL("matching")}, named(env, "matching"))
 		},
 		gatewaysvc.SchedulingService: func(ctx context.Context, lis net.Listener) error {
-			return schedulingsvc.Run(ctx, lis, schedulingsvc.Config{DatabaseURL: dbURL("scheduling")}, named(env, "scheduling"))
+			return schedulingsvc.Run(ctx, lis, schedulingsvc.Config{DatabaseURL: dbURL("scheduling"), PageTokenKey: pageKey}, named(env, "scheduling"))
 		},
 		gatewaysvc.EvaluationService: func(ctx context.Context, lis net.Listener) error {
 			return evaluationsvc.Run(ctx, lis, evaluationsvc.Config{DatabaseURL: dbURL("evaluation")}, named(env, "evaluation"))

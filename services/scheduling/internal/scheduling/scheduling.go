@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -36,8 +37,13 @@ const (
 // EndOfDay is the end of a window that lasts until midnight.
 const EndOfDay = "24:00"
 
-// MaxWindows bounds the windows of one availability.
-const MaxWindows = 100
+// Limits of one availability: windows per list, exceptions, and the length
+// of one exception.
+const (
+	MaxWindows         = 100
+	MaxExceptions      = 200
+	MaxExceptionLength = 366 * 24 * time.Hour
+)
 
 // Window is a weekly recurring range of local wall-clock time, from Start
 // to End ("HH:MM", End may be EndOfDay), on Day.
@@ -82,13 +88,40 @@ func (a Availability) Validate() error {
 	if reason := validTimeZone(a.TimeZone); reason != "" {
 		vs.Add("availability.time_zone", reason)
 	}
-	if len(a.Windows) > MaxWindows {
-		vs.Add("availability.windows", fmt.Sprintf("at most %d windows", MaxWindows))
+	validateWindows(&vs, "availability.windows", a.Windows)
+	validateWindows(&vs, "availability.working_hours", a.WorkingHours)
+	if len(a.Exceptions) > MaxExceptions {
+		vs.Add("availability.exceptions", fmt.Sprintf("at most %d exceptions", MaxExceptions))
+	}
+	for i, e := range a.Exceptions {
+		field := fmt.Sprintf("availability.exceptions[%d]", i)
+		switch {
+		case e.Start.IsZero():
+			vs.Add(field+".start_time", "must be set")
+		case e.End.IsZero():
+			vs.Add(field+".end_time", "must be set")
+		case !e.End.After(e.Start):
+			vs.Add(field+".end_time", "must be after start_time")
+		case e.End.Sub(e.Start) > MaxExceptionLength:
+			vs.Add(field+".end_time", "an exception lasts at most a year")
+		}
+		if len(e.Reason) > 200 {
+			vs.Add(field+".reason", "at most 200 characters")
+		}
+	}
+	return vs.Err()
+}
+
+// validateWindows checks a list of weekly windows: valid days and times,
+// and no two overlapping on one day.
+func validateWindows(vs *apperr.Violations, path string, windows []Window) {
+	if len(windows) > MaxWindows {
+		vs.Add(path, fmt.Sprintf("at most %d windows", MaxWindows))
 	}
 	type span struct{ index, start, end int }
 	valid := map[Weekday][]span{}
-	for i, w := range a.Windows {
-		field := fmt.Sprintf("availability.windows[%d]", i)
+	for i, w := range windows {
+		field := fmt.Sprintf("%s[%d]", path, i)
 		ok := true
 		if w.Day < Monday || w.Day > Sunday {
 			vs.Add(field+".day", "must be a day from Monday to Sunday")
@@ -113,13 +146,12 @@ func (a Availability) Validate() error {
 		}
 		for _, other := range valid[w.Day] {
 			if start < other.end && other.start < end {
-				vs.Add(field+".start", fmt.Sprintf("overlaps windows[%d] on the same day", other.index))
+				vs.Add(field+".start", fmt.Sprintf("overlaps %s[%d] on the same day", path[strings.LastIndex(path, ".")+1:], other.index))
 				break
 			}
 		}
 		valid[w.Day] = append(valid[w.Day], span{i, start, end})
 	}
-	return vs.Err()
 }
 
 // validTimeZone returns why name is not an IANA time zone, or "". "Local"
@@ -171,13 +203,52 @@ func sortWindows(ws []Window) {
 // Service carries out the scheduling service's use cases. Callers pass the
 // tenant of the verified caller; every lookup is scoped to it.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store     Store
+	now       func() time.Time
+	offsets   []time.Duration
+	poll      time.Duration
+	log       *slog.Logger
+	reminders chan struct{} // wakes RunReminders after a booking
+}
+
+// DefaultReminderOffsets are when reminders fire before a session.
+var DefaultReminderOffsets = []time.Duration{24 * time.Hour, time.Hour}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock replaces the system clock (tests move it).
+func WithClock(now func() time.Time) Option {
+	return func(s *Service) { s.now = func() time.Time { return now().UTC().Truncate(time.Microsecond) } }
+}
+
+// WithReminderOffsets sets how long before a session its reminders fire.
+func WithReminderOffsets(offsets ...time.Duration) Option {
+	return func(s *Service) { s.offsets = slices.Clone(offsets) }
+}
+
+// WithReminderPoll sets how often RunReminders looks for reminders that
+// other replicas booked; its own bookings wake it at once.
+func WithReminderPoll(d time.Duration) Option {
+	return func(s *Service) { s.poll = d }
+}
+
+// WithLogger sets the logger of the background loops.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Service) { s.log = l }
 }
 
 // NewService returns a Service over store.
-func NewService(store Store) *Service {
-	return &Service{store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
+func NewService(store Store, opts ...Option) *Service {
+	s := &Service{
+		store: store, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		offsets: DefaultReminderOffsets, poll: 10 * time.Second, log: slog.Default(),
+		reminders: make(chan struct{}, 1),
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
 }
 
 // Availability returns a person's availability; one never set is empty
@@ -201,6 +272,14 @@ func (s *Service) SetAvailability(ctx context.Context, tenant string, a Availabi
 	}
 	a.Windows = slices.Clone(a.Windows)
 	sortWindows(a.Windows)
+	a.WorkingHours = slices.Clone(a.WorkingHours)
+	sortWindows(a.WorkingHours)
+	a.Exceptions = slices.Clone(a.Exceptions)
+	for i := range a.Exceptions {
+		a.Exceptions[i].Start = a.Exceptions[i].Start.UTC().Truncate(time.Microsecond)
+		a.Exceptions[i].End = a.Exceptions[i].End.UTC().Truncate(time.Microsecond)
+	}
+	slices.SortFunc(a.Exceptions, func(x, y Exception) int { return x.Start.Compare(y.Start) })
 	a.UpdateTime = s.now()
 	if err := s.store.PutAvailability(ctx, tenant, a); err != nil {
 		return Availability{}, err
