@@ -138,7 +138,7 @@ func TestSchedulingJourney(t *testing.T) {
 		require.False(t, start.Before(from))
 	}
 	best := got[0].(map[string]any)
-	require.Contains(t, best["reasons"], "preferred by the mentee", "the best slot is in the mentee's preferred hours: %v", best)
+	require.Contains(t, best["reasons"], "in the mentee's preferred windows", "the best slot is in the mentee's preferred hours: %v", best)
 
 	// A weekly series at the best slot (cadence from the program), proposed
 	// by the mentee and confirmed at once by the mentor.

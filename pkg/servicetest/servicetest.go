@@ -62,11 +62,27 @@ func Start(t testing.TB, run RunFunc) *Harness {
 	require.NoError(t, err)
 	h.Env = platform.Env{Logger: Logger(t), JetStream: js, Verifier: verifier, Stream: h.Stream, SubjectPrefix: h.Prefix}
 
+	h.Conn = serve(t, h.Env, run)
+	return h
+}
+
+// StartWith runs another replica of a service on h's stream and
+// environment until the test ends, and returns its connection once it
+// reports SERVING.
+func StartWith(t testing.TB, h *Harness, run RunFunc) *grpc.ClientConn {
+	t.Helper()
+	return serve(t, h.Env, run)
+}
+
+// serve runs one replica and connects to it. The test fails if Run returns
+// an error, before or after cancel.
+func serve(t testing.TB, env platform.Env, run RunFunc) *grpc.ClientConn {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, lis, h.Env) }()
+	go func() { done <- run(ctx, lis, env) }()
 	stopped := false
 	t.Cleanup(func() {
 		cancel()
@@ -81,10 +97,10 @@ func Start(t testing.TB, run RunFunc) *Harness {
 		}
 	})
 
-	h.Conn, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
-	t.Cleanup(func() { h.Conn.Close() })
-	health := healthpb.NewHealthClient(h.Conn)
+	t.Cleanup(func() { conn.Close() })
+	health := healthpb.NewHealthClient(conn)
 	testkit.Eventually(t, WaitFor, func() bool {
 		select {
 		case err := <-done:
@@ -95,7 +111,7 @@ func Start(t testing.TB, run RunFunc) *Harness {
 		resp, err := health.Check(t.Context(), &healthpb.HealthCheckRequest{})
 		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
 	}, "service not serving")
-	return h
+	return conn
 }
 
 // As returns a context whose calls carry a dev token of a caller of tenant
