@@ -1,6 +1,11 @@
-// Package sqlstore implements the scheduling service's Store on PostgreSQL
-// and SQLite with one set of SQL statements. Every change writes its event
-// to the outbox in the same transaction.
+// Package sqlstore implements the scheduling service's Store and Projector
+// on PostgreSQL and SQLite with one set of SQL statements. Every change
+// writes its events to the outbox in the same transaction.
+//
+// Instants the service added after its first release (sessions, reminders,
+// exceptions, rooms, calendar tokens) are stored as BIGINT Unix
+// microseconds on both engines, so that range comparisons behave the same
+// everywhere; they are converted at the edges and read back in UTC.
 package sqlstore
 
 import (
@@ -9,6 +14,7 @@ import (
 	"embed"
 	"fmt"
 	"strings"
+	"time"
 
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
 	"github.com/tandem-oss/tandem/pkg/apperr"
@@ -27,7 +33,8 @@ var Migrations = sqlstore.Migrations{Name: "scheduling", FS: migrationsFS, Dir: 
 // Source is the CloudEvents source of the scheduling service's events.
 const Source = "tandem/scheduling"
 
-// Store is the SQL implementation of scheduling.Store.
+// Store is the SQL implementation of scheduling.Store and
+// scheduling.Projector.
 type Store struct {
 	db *sqlstore.DB
 	// committed is called after each commit that wrote events, to wake the
@@ -42,16 +49,48 @@ func New(db *sqlstore.DB, committed func()) *Store {
 	return &Store{db: db, committed: committed}
 }
 
-var _ scheduling.Store = (*Store)(nil)
+var (
+	_ scheduling.Store     = (*Store)(nil)
+	_ scheduling.Projector = (*Store)(nil)
+)
+
+// inTx runs fn in a transaction that also writes the events fn returns, and
+// wakes the relay after a commit that wrote at least one.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) ([]eventbus.Event, error)) error {
+	wrote := false
+	err := eventbus.InTx(ctx, s.db, Source, nil, func(tx *sql.Tx) ([]eventbus.Event, error) {
+		events, err := fn(tx)
+		wrote = len(events) > 0
+		return events, err
+	})
+	if err == nil && wrote && s.committed != nil {
+		s.committed()
+	}
+	return err
+}
+
+// Window kinds of the availability_windows table.
+const (
+	kindMeet = "meet"
+	kindWork = "work"
+)
 
 // Availability returns a person's availability. One statement reads the
-// time zone and the windows, so they come from the same snapshot.
+// time zone, the windows and the exceptions, so they come from the same
+// snapshot.
 func (s *Store) Availability(ctx context.Context, tenant, personID string) (scheduling.Availability, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT a.time_zone, a.update_time, w.day, w.start_local, w.end_local
+	rows, err := s.db.QueryContext(ctx, `SELECT a.time_zone, a.update_time, x.kind, x.day, x.start_local, x.end_local,
+			x.preferred, x.start_micros, x.end_micros, x.reason
 		FROM availabilities a
-		LEFT JOIN availability_windows w ON w.tenant_id = a.tenant_id AND w.person_id = a.person_id
+		LEFT JOIN (
+			SELECT kind, position, day, start_local, end_local, preferred, 0 AS start_micros, 0 AS end_micros, '' AS reason
+			FROM availability_windows WHERE tenant_id = $1 AND person_id = $2
+			UNION ALL
+			SELECT 'exception', position, 0, '', '', FALSE, start_micros, end_micros, reason
+			FROM availability_exceptions WHERE tenant_id = $1 AND person_id = $2
+		) x ON TRUE
 		WHERE a.tenant_id = $1 AND a.person_id = $2
-		ORDER BY w.position`, tenant, personID)
+		ORDER BY x.kind, x.position`, tenant, personID)
 	if err != nil {
 		return scheduling.Availability{}, fmt.Errorf("db: query availability: %w", err)
 	}
@@ -60,13 +99,22 @@ func (s *Store) Availability(ctx context.Context, tenant, personID string) (sche
 	found := false
 	for rows.Next() {
 		found = true
-		var day sql.NullInt64
-		var start, end sql.NullString
-		if err := rows.Scan(&a.TimeZone, &a.UpdateTime, &day, &start, &end); err != nil {
+		var kind, start, end, reason sql.NullString
+		var day, startMicros, endMicros sql.NullInt64
+		var preferred sql.NullBool
+		if err := rows.Scan(&a.TimeZone, &a.UpdateTime, &kind, &day, &start, &end, &preferred, &startMicros, &endMicros, &reason); err != nil {
 			return a, fmt.Errorf("db: scan availability: %w", err)
 		}
-		if day.Valid {
-			a.Windows = append(a.Windows, scheduling.Window{Day: scheduling.Weekday(day.Int64), Start: start.String, End: end.String})
+		w := scheduling.Window{Day: scheduling.Weekday(day.Int64), Start: start.String, End: end.String, Preferred: preferred.Bool}
+		switch kind.String {
+		case kindMeet:
+			a.Windows = append(a.Windows, w)
+		case kindWork:
+			a.WorkingHours = append(a.WorkingHours, w)
+		case "exception":
+			a.Exceptions = append(a.Exceptions, scheduling.Exception{
+				Start: fromMicros(startMicros.Int64), End: fromMicros(endMicros.Int64), Reason: reason.String,
+			})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -82,21 +130,46 @@ func (s *Store) Availability(ctx context.Context, tenant, personID string) (sche
 // PutAvailability replaces a person's availability. The upsert locks the
 // person's row, so concurrent replacements apply one after the other.
 func (s *Store) PutAvailability(ctx context.Context, tenant string, a scheduling.Availability) error {
-	return eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
+	return s.inTx(ctx, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO availabilities (tenant_id, person_id, time_zone, update_time)
 			VALUES ($1, $2, $3, $4)
 			ON CONFLICT (tenant_id, person_id) DO UPDATE SET time_zone = excluded.time_zone, update_time = excluded.update_time`,
 			tenant, a.PersonID, a.TimeZone, a.UpdateTime); err != nil {
 			return nil, fmt.Errorf("db: upsert availability: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM availability_windows WHERE tenant_id = $1 AND person_id = $2`,
-			tenant, a.PersonID); err != nil {
-			return nil, fmt.Errorf("db: delete availability windows: %w", err)
+		if err := deleteAvailabilityRows(ctx, tx, tenant, a.PersonID); err != nil {
+			return nil, err
 		}
-		if len(a.Windows) > 0 {
-			if _, err := tx.ExecContext(ctx, insertWindowsSQL(len(a.Windows)), windowArgs(tenant, a)...); err != nil {
-				return nil, fmt.Errorf("db: insert availability windows: %w", err)
-			}
+		// Positions number the meeting windows first, then the working
+		// hours: one sequence, as the table's key needs.
+		type kindWindow struct {
+			kind string
+			scheduling.Window
+		}
+		var windows []kindWindow
+		for _, w := range a.Windows {
+			windows = append(windows, kindWindow{kindMeet, w})
+		}
+		for _, w := range a.WorkingHours {
+			windows = append(windows, kindWindow{kindWork, w})
+		}
+		err := insertRows(ctx, tx, `INSERT INTO availability_windows
+			(tenant_id, person_id, position, kind, day, start_local, end_local, preferred) VALUES `, 8, len(windows),
+			func(i int) []any {
+				w := windows[i]
+				return []any{tenant, a.PersonID, i, w.kind, int(w.Day), w.Start, w.End, w.Preferred}
+			})
+		if err != nil {
+			return nil, fmt.Errorf("db: insert availability windows: %w", err)
+		}
+		err = insertRows(ctx, tx, `INSERT INTO availability_exceptions
+			(tenant_id, person_id, position, start_micros, end_micros, reason) VALUES `, 6, len(a.Exceptions),
+			func(i int) []any {
+				e := a.Exceptions[i]
+				return []any{tenant, a.PersonID, i, micros(e.Start), micros(e.End), e.Reason}
+			})
+		if err != nil {
+			return nil, fmt.Errorf("db: insert availability exceptions: %w", err)
 		}
 		return []eventbus.Event{{
 			Tenant: tenant, Aggregate: "availability", AggregateID: a.PersonID, Type: "changed",
@@ -105,35 +178,106 @@ func (s *Store) PutAvailability(ctx context.Context, tenant string, a scheduling
 	})
 }
 
-// windowColumns is the number of columns insertWindowsSQL writes per row.
-const windowColumns = 6
-
-// insertWindowsSQL inserts rows windows in one statement; the domain caps
-// an availability at scheduling.MaxWindows windows, far below either
-// engine's parameter limit.
-func insertWindowsSQL(rows int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO availability_windows (tenant_id, person_id, position, day, start_local, end_local) VALUES ")
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
+// deleteAvailabilityRows deletes a person's windows and exceptions.
+func deleteAvailabilityRows(ctx context.Context, tx *sql.Tx, tenant, personID string) error {
+	for _, table := range []string{"availability_windows", "availability_exceptions"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE tenant_id = $1 AND person_id = $2`,
+			tenant, personID); err != nil {
+			return fmt.Errorf("db: delete %s: %w", table, err)
 		}
-		b.WriteByte('(')
-		for c := range windowColumns {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "$%d", r*windowColumns+c+1)
-		}
-		b.WriteByte(')')
 	}
-	return b.String()
+	return nil
 }
 
-func windowArgs(tenant string, a scheduling.Availability) []any {
-	args := make([]any, 0, len(a.Windows)*windowColumns)
-	for i, w := range a.Windows {
-		args = append(args, tenant, a.PersonID, i, int(w.Day), w.Start, w.End)
+// rowsPerInsert bounds the rows of one multi-row INSERT, so that its bind
+// parameters stay far below either engine's limit.
+const rowsPerInsert = 100
+
+// insertRows inserts n rows of cols columns each with multi-row statements
+// that start with insert ("INSERT INTO t (…) VALUES "); row returns the
+// values of row i.
+func insertRows(ctx context.Context, tx *sql.Tx, insert string, cols, n int, row func(i int) []any) error {
+	for start := 0; start < n; start += rowsPerInsert {
+		end := min(start+rowsPerInsert, n)
+		var b strings.Builder
+		b.WriteString(insert)
+		args := make([]any, 0, (end-start)*cols)
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for c := range cols {
+				if c > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "$%d", len(args)+c+1)
+			}
+			b.WriteByte(')')
+			args = append(args, row(i)...)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
 	}
-	return args
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// querier is a database or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, q querier, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("db: query: %w", err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("db: scan: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("db: rows: %w", err)
+	}
+	return out, nil
+}
+
+// placeholders returns "$first, $first+1, …" for n parameters.
+func placeholders(first, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf("$%d", first+i)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// micros converts an instant to its stored form, Unix microseconds.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// fromMicros converts stored Unix microseconds to a UTC instant.
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// nullMicros stores the zero time as NULL.
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: micros(t), Valid: true}
+}
+
+// fromNullMicros reads NULL as the zero time.
+func fromNullMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
 }

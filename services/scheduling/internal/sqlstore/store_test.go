@@ -43,9 +43,17 @@ func TestStore(t *testing.T) {
 		first := scheduling.Availability{
 			PersonID: "person-1", TimeZone: "Europe/Berlin", UpdateTime: updated,
 			Windows: []scheduling.Window{
-				{Day: scheduling.Monday, Start: "09:00", End: "12:00"},
+				{Day: scheduling.Monday, Start: "09:00", End: "12:00", Preferred: true},
 				{Day: scheduling.Monday, Start: "13:00", End: "17:30"},
 				{Day: scheduling.Sunday, Start: "20:00", End: "24:00"},
+			},
+			WorkingHours: []scheduling.Window{
+				{Day: scheduling.Monday, Start: "08:30", End: "17:00"},
+				{Day: scheduling.Tuesday, Start: "08:30", End: "12:00", Preferred: true},
+			},
+			Exceptions: []scheduling.Exception{
+				{Start: time.Date(2026, 4, 6, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 4, 11, 0, 0, 0, 0, time.UTC), Reason: "leave"},
+				{Start: time.Date(2026, 5, 1, 7, 15, 0, 250, time.UTC).Truncate(time.Microsecond), End: time.Date(2026, 5, 1, 9, 0, 0, 1000, time.UTC)},
 			},
 		}
 		t.Run("put stores the availability with its event", func(t *testing.T) {
@@ -63,10 +71,12 @@ func TestStore(t *testing.T) {
 			require.Empty(t, cmp.Diff(&eventsv1.AvailabilityChanged{Availability: pbconv.Availability(first)}, &payload, protocmp.Transform()))
 		})
 
-		t.Run("put replaces every window", func(t *testing.T) {
+		t.Run("put replaces every window, working hour and exception", func(t *testing.T) {
 			second := scheduling.Availability{
 				PersonID: "person-1", TimeZone: "Asia/Kolkata", UpdateTime: updated.Add(time.Hour),
-				Windows: []scheduling.Window{{Day: scheduling.Wednesday, Start: "10:30", End: "11:00"}},
+				Windows:      []scheduling.Window{{Day: scheduling.Wednesday, Start: "10:30", End: "11:00"}},
+				WorkingHours: []scheduling.Window{{Day: scheduling.Friday, Start: "10:00", End: "18:00", Preferred: true}},
+				Exceptions:   []scheduling.Exception{{Start: updated.Add(48 * time.Hour), End: updated.Add(50 * time.Hour), Reason: "travel"}},
 			}
 			require.NoError(t, store.PutAvailability(ctx, "acme", second))
 			got, err := store.Availability(ctx, "acme", "person-1")
@@ -91,6 +101,8 @@ func TestStore(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "Asia/Kolkata", got.TimeZone)
 			require.Empty(t, got.Windows)
+			require.Empty(t, got.WorkingHours)
+			require.Empty(t, got.Exceptions)
 		})
 
 		t.Run("concurrent replacements never mix windows", func(t *testing.T) {
