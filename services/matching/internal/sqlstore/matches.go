@@ -55,7 +55,7 @@ func snapshot(ctx context.Context, tx *sql.Tx, tenant, programID string, ids []s
 			args = append(args, id)
 			in += fmt.Sprintf("$%d", len(args))
 		}
-		rows, err := queryAll(ctx, tx, `SELECT `+prefixed("pt.", participantColumns)+`, `+personOrEmpty+`
+		rows, err := sqlstore.QueryAll(ctx, tx, `SELECT `+prefixed("pt.", participantColumns)+`, `+personOrEmpty+`
 			FROM participants pt LEFT JOIN people pe ON pe.tenant_id = pt.tenant_id AND pe.id = pt.person_id
 			WHERE pt.tenant_id = $1 AND pt.id IN (`+in+`)`, args, scanParticipantPerson)
 		if err != nil {
@@ -80,7 +80,7 @@ const personOrEmpty = `COALESCE(pe.id, ''), COALESCE(pe.department, ''), COALESC
 
 // insertMatches inserts new matches with multi-row statements.
 func insertMatches(ctx context.Context, tx *sql.Tx, tenant string, matches []matching.Match) error {
-	err := insertRows(ctx, tx, `INSERT INTO matches (tenant_id, `+matchColumns+`) VALUES `, 20, len(matches), func(i int) []any {
+	err := sqlstore.InsertRows(ctx, tx, `INSERT INTO matches (tenant_id, `+matchColumns+`) VALUES `, 20, len(matches), func(i int) []any {
 		return append([]any{tenant}, matchArgs(matches[i])...)
 	})
 	if err != nil {
@@ -143,7 +143,7 @@ func (s *Store) Match(ctx context.Context, tenant, id string) (matching.Match, e
 }
 
 func readMatch(ctx context.Context, q querier, tenant, id string) (matching.Match, error) {
-	list, err := queryAll(ctx, q, `SELECT `+matchColumns+` FROM matches WHERE tenant_id = $1 AND id = $2`, []any{tenant, id}, scanMatch)
+	list, err := sqlstore.QueryAll(ctx, q, `SELECT `+matchColumns+` FROM matches WHERE tenant_id = $1 AND id = $2`, []any{tenant, id}, scanMatch)
 	if err != nil {
 		return matching.Match{}, err
 	}
@@ -169,7 +169,7 @@ func (s *Store) ListMatches(ctx context.Context, tenant string, f matching.Match
 		q += fmt.Sprintf(" AND (mentor_participant_id = $%d OR mentee_participant_id = $%d)", len(args), len(args))
 	}
 	args = append(args, page.Size)
-	return queryAll(ctx, s.db, q+fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args)), args, scanMatch)
+	return sqlstore.QueryAll(ctx, s.db, q+fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args)), args, scanMatch)
 }
 
 // CreateMatch stores the match plan returns in a transaction holding the

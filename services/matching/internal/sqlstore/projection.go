@@ -153,7 +153,7 @@ func bumpProgramsOf(ctx context.Context, tx *sql.Tx, tenant, personID string) er
 
 // bumpPrograms bumps the epoch of every program the query lists.
 func bumpPrograms(ctx context.Context, tx *sql.Tx, tenant, query string, args ...any) error {
-	programs, err := queryAll(ctx, tx, query+` ORDER BY program_id`, args, func(row scanner) (string, error) {
+	programs, err := sqlstore.QueryAll(ctx, tx, query+` ORDER BY program_id`, args, func(row scanner) (string, error) {
 		var id string
 		err := row.Scan(&id)
 		return id, err
@@ -217,7 +217,7 @@ func programInput(ctx context.Context, tx *sql.Tx, tenant, programID string) (ma
 	if err != nil {
 		return in, err
 	}
-	parts, err := queryAll(ctx, tx, `SELECT `+prefixed("pt.", participantColumns)+`, `+prefixed("pe.", personColumns)+`
+	parts, err := sqlstore.QueryAll(ctx, tx, `SELECT `+prefixed("pt.", participantColumns)+`, `+prefixed("pe.", personColumns)+`
 		FROM participants pt JOIN people pe ON pe.tenant_id = pt.tenant_id AND pe.id = pt.person_id
 		WHERE pt.tenant_id = $1 AND pt.program_id = $2 AND pt.state = $3 ORDER BY pt.id`,
 		[]any{tenant, programID, string(matching.ParticipantEnrolled)}, scanParticipantPerson)
@@ -264,7 +264,7 @@ func liveCounts(ctx context.Context, q querier, tenant, programID string) (map[s
 		id string
 		n  int
 	}
-	counts, err := queryAll(ctx, q, `SELECT mentor_participant_id, COUNT(*) FROM matches
+	counts, err := sqlstore.QueryAll(ctx, q, `SELECT mentor_participant_id, COUNT(*) FROM matches
 		WHERE tenant_id = $1 AND program_id = $2 AND state IN `+liveStates+` GROUP BY mentor_participant_id
 		UNION ALL SELECT mentee_participant_id, COUNT(*) FROM matches
 		WHERE tenant_id = $1 AND program_id = $2 AND state IN `+liveStates+` GROUP BY mentee_participant_id`,
@@ -286,7 +286,7 @@ func liveCounts(ctx context.Context, q querier, tenant, programID string) (map[s
 // pastPairs lists the {mentor, mentee} person ids of a program's declined
 // and ended matches.
 func pastPairs(ctx context.Context, q querier, tenant, programID string) ([][2]string, error) {
-	return queryAll(ctx, q, `SELECT DISTINCT mentor_person_id, mentee_person_id FROM matches
+	return sqlstore.QueryAll(ctx, q, `SELECT DISTINCT mentor_person_id, mentee_person_id FROM matches
 		WHERE tenant_id = $1 AND program_id = $2 AND state IN ($3, $4) ORDER BY mentor_person_id, mentee_person_id`,
 		[]any{tenant, programID, string(matching.MatchDeclined), string(matching.MatchEnded)},
 		func(row scanner) ([2]string, error) {
@@ -315,7 +315,7 @@ func readProgram(ctx context.Context, q rowQuerier, tenant, programID string) (m
 // reporting chains in memory.
 func managerLinks(ctx context.Context, tx *sql.Tx, tenant string) (map[string]string, error) {
 	type link struct{ id, manager string }
-	links, err := queryAll(ctx, tx, `SELECT id, manager_id FROM people WHERE tenant_id = $1 AND manager_id <> ''`, []any{tenant},
+	links, err := sqlstore.QueryAll(ctx, tx, `SELECT id, manager_id FROM people WHERE tenant_id = $1 AND manager_id <> ''`, []any{tenant},
 		func(row scanner) (link, error) {
 			var l link
 			err := row.Scan(&l.id, &l.manager)
@@ -371,7 +371,7 @@ func (s *Store) Participant(ctx context.Context, tenant, id string) (matching.Pa
 }
 
 func participantWithPerson(ctx context.Context, q querier, tenant, id string) (matching.Participant, matching.Person, bool, error) {
-	rows, err := queryAll(ctx, q, `SELECT `+prefixed("pt.", participantColumns)+`, `+personOrEmpty+`
+	rows, err := sqlstore.QueryAll(ctx, q, `SELECT `+prefixed("pt.", participantColumns)+`, `+personOrEmpty+`
 		FROM participants pt LEFT JOIN people pe ON pe.tenant_id = pt.tenant_id AND pe.id = pt.person_id
 		WHERE pt.tenant_id = $1 AND pt.id = $2`, []any{tenant, id}, scanParticipantPerson)
 	if err != nil {

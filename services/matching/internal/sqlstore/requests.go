@@ -11,6 +11,7 @@ import (
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
 	"github.com/tandem-oss/tandem/pkg/apperr"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/sqlstore"
 	"github.com/tandem-oss/tandem/services/matching/internal/matching"
 	"github.com/tandem-oss/tandem/services/matching/internal/pbconv"
 )
@@ -84,7 +85,7 @@ func (s *Store) ListMatchRequests(ctx context.Context, tenant string, f matching
 		q += fmt.Sprintf(" AND state = $%d", len(args))
 	}
 	args = append(args, page.Size)
-	return queryAll(ctx, s.db, q+fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args)), args, scanRequest)
+	return sqlstore.QueryAll(ctx, s.db, q+fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args)), args, scanRequest)
 }
 
 // UpdateMatchRequest applies change and stores the request only if nobody
@@ -151,7 +152,7 @@ func (s *Store) ExpireMatchRequests(ctx context.Context, now time.Time, limit in
 	expired := 0
 	err := eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		type key struct{ tenant, id string }
-		due, err := queryAll(ctx, tx, `SELECT tenant_id, id FROM match_requests WHERE state = 'pending' AND expire_time <= $1
+		due, err := sqlstore.QueryAll(ctx, tx, `SELECT tenant_id, id FROM match_requests WHERE state = 'pending' AND expire_time <= $1
 			ORDER BY expire_time, id LIMIT $2`, []any{now, limit}, func(row scanner) (key, error) {
 			var k key
 			err := row.Scan(&k.tenant, &k.id)
@@ -196,7 +197,7 @@ func writeRequest(ctx context.Context, tx *sql.Tx, tenant string, r matching.Mat
 }
 
 func readRequest(ctx context.Context, q querier, tenant, id string) (matching.MatchRequest, error) {
-	list, err := queryAll(ctx, q, `SELECT `+requestColumns+` FROM match_requests WHERE tenant_id = $1 AND id = $2`,
+	list, err := sqlstore.QueryAll(ctx, q, `SELECT `+requestColumns+` FROM match_requests WHERE tenant_id = $1 AND id = $2`,
 		[]any{tenant, id}, scanRequest)
 	if err != nil {
 		return matching.MatchRequest{}, err

@@ -24,10 +24,6 @@ const runColumns = `id, program_id, state, strategy, maximise_participation, con
 // noLease is the lease expiry of a run nobody holds.
 var noLease = time.Unix(0, 0).UTC()
 
-// resultRowsPerStatement bounds the rows of one INSERT of run results: on
-// SQLite the cost of a statement's $N parameters grows with their number.
-const resultRowsPerStatement = 100
-
 // CreateMatchRun stores a RUNNING run that nobody holds, so any replica may
 // claim it at once, and writes match_run.created.
 func (s *Store) CreateMatchRun(ctx context.Context, tenant string, r matching.MatchRun) error {
@@ -51,7 +47,7 @@ func (s *Store) MatchRun(ctx context.Context, tenant, id string) (matching.Match
 
 // ListMatchRuns returns a program's runs ordered by id.
 func (s *Store) ListMatchRuns(ctx context.Context, tenant, programID string, page matching.Page) ([]matching.MatchRun, error) {
-	return queryAll(ctx, s.db, `SELECT `+runColumns+` FROM match_runs WHERE tenant_id = $1 AND program_id = $2 AND id > $3
+	return sqlstore.QueryAll(ctx, s.db, `SELECT `+runColumns+` FROM match_runs WHERE tenant_id = $1 AND program_id = $2 AND id > $3
 		ORDER BY id LIMIT $4`, []any{tenant, programID, page.After, page.Size}, scanRun)
 }
 
@@ -71,7 +67,7 @@ func listRunPairs(ctx context.Context, q querier, tenant, runID string, page mat
 	if page.Size > 0 {
 		query, args = query+` LIMIT $4`, append(args, page.Size)
 	}
-	return queryAll(ctx, q, query, args, func(row scanner) (matching.RunPair, error) {
+	return sqlstore.QueryAll(ctx, q, query, args, func(row scanner) (matching.RunPair, error) {
 		var p matching.RunPair
 		var factors string
 		if err := row.Scan(&p.MentorID, &p.MenteeID, &p.MentorPersonID, &p.MenteePersonID, &p.Score, &factors); err != nil {
@@ -92,7 +88,7 @@ func (s *Store) ListRunUnmatched(ctx context.Context, tenant, runID string, page
 	if page.Size > 0 {
 		query, args = query+` LIMIT $4`, append(args, page.Size)
 	}
-	return queryAll(ctx, s.db, query, args, func(row scanner) (matching.Unmatched, error) {
+	return sqlstore.QueryAll(ctx, s.db, query, args, func(row scanner) (matching.Unmatched, error) {
 		var u matching.Unmatched
 		var role string
 		err := row.Scan(&u.ParticipantID, &u.PersonID, &role, &u.Reason, &u.Detail)
@@ -112,7 +108,7 @@ func (s *Store) ClaimMatchRun(ctx context.Context, owner string, ttl time.Durati
 		expired, args = `lease_expires_at < now()`, nil
 	}
 	type key struct{ tenant, id string }
-	candidates, err := queryAll(ctx, s.db, `SELECT tenant_id, id FROM match_runs WHERE state = 'running' AND `+expired+
+	candidates, err := sqlstore.QueryAll(ctx, s.db, `SELECT tenant_id, id FROM match_runs WHERE state = 'running' AND `+expired+
 		` ORDER BY create_time, id LIMIT 10`, args, func(row scanner) (key, error) {
 		var k key
 		err := row.Scan(&k.tenant, &k.id)
@@ -198,7 +194,7 @@ func (s *Store) SaveRunResults(ctx context.Context, tenant, id, owner string, pa
 		if err := renewRun(ctx, tx, s.db.Dialect, tenant, id, owner, time.Minute, 0); err != nil {
 			return err
 		}
-		err := insertRows(ctx, tx, `INSERT INTO match_run_pairs (tenant_id, run_id, mentee_participant_id, mentor_participant_id,
+		err := sqlstore.InsertRows(ctx, tx, `INSERT INTO match_run_pairs (tenant_id, run_id, mentee_participant_id, mentor_participant_id,
 			mentee_person_id, mentor_person_id, score, factors) VALUES `, 8, len(pairs), func(i int) []any {
 			p := pairs[i]
 			return []any{tenant, id, p.MenteeID, p.MentorID, p.MenteePersonID, p.MentorPersonID, p.Score, jsonText(nonNil(p.Factors))}
@@ -206,7 +202,7 @@ func (s *Store) SaveRunResults(ctx context.Context, tenant, id, owner string, pa
 		if err != nil {
 			return fmt.Errorf("db: insert run pairs: %w", err)
 		}
-		err = insertRows(ctx, tx, `INSERT INTO match_run_unmatched (tenant_id, run_id, participant_id, person_id, role, reason,
+		err = sqlstore.InsertRows(ctx, tx, `INSERT INTO match_run_unmatched (tenant_id, run_id, participant_id, person_id, role, reason,
 			detail) VALUES `, 7, len(unmatched), func(i int) []any {
 			u := unmatched[i]
 			return []any{tenant, id, u.ParticipantID, u.PersonID, string(u.Role), u.Reason, u.Detail}
@@ -301,7 +297,7 @@ func (s *Store) PublishMatchRun(ctx context.Context, tenant, id string, now time
 }
 
 func readRun(ctx context.Context, q querier, tenant, id string) (matching.MatchRun, error) {
-	runs, err := queryAll(ctx, q, `SELECT `+runColumns+` FROM match_runs WHERE tenant_id = $1 AND id = $2`, []any{tenant, id}, scanRun)
+	runs, err := sqlstore.QueryAll(ctx, q, `SELECT `+runColumns+` FROM match_runs WHERE tenant_id = $1 AND id = $2`, []any{tenant, id}, scanRun)
 	if err != nil {
 		return matching.MatchRun{}, err
 	}
@@ -353,34 +349,6 @@ func runEvent(tenant, typ string, r matching.MatchRun) eventbus.Event {
 		payload = &eventsv1.MatchRunPublished{Run: run}
 	}
 	return eventbus.Event{Tenant: tenant, Aggregate: "match_run", AggregateID: r.ID, Type: typ, Payload: payload}
-}
-
-// insertRows inserts n rows of cols values each with multi-row statements.
-func insertRows(ctx context.Context, tx *sql.Tx, insert string, cols, n int, row func(i int) []any) error {
-	for start := 0; start < n; start += resultRowsPerStatement {
-		end := min(start+resultRowsPerStatement, n)
-		var b strings.Builder
-		b.WriteString(insert)
-		args := make([]any, 0, (end-start)*cols)
-		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for c := range cols {
-				if c > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "$%d", len(args)+c+1)
-			}
-			b.WriteByte(')')
-			args = append(args, row(i)...)
-		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func decodeFactors(raw string, dst *[]matching.Factor) error {

@@ -129,37 +129,15 @@ func staleVersion(sent, current int64) error {
 // liveStates lists the states of a live match, for SQL.
 const liveStates = `('proposed', 'accepted', 'active')`
 
-type scanner interface{ Scan(dest ...any) error }
+// scanner is what the scan functions read rows from.
+type scanner = sqlstore.Scanner
 
 // querier is a database or a transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
+type querier = sqlstore.Querier
 
 // rowQuerier is a database or a transaction.
 type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// queryAll runs a query and scans every row with scan.
-func queryAll[T any](ctx context.Context, q querier, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("db: query: %w", err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: scan: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: rows: %w", err)
-	}
-	return out, nil
 }
 
 // prefixed qualifies each column of a column list with a table alias.

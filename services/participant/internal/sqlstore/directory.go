@@ -25,13 +25,13 @@ func (s *Store) PersonByHRISID(ctx context.Context, tenant, hrisID string) (part
 
 // PeopleBySubject lists the (not erased) people with login subject.
 func (s *Store) PeopleBySubject(ctx context.Context, tenant, subject string) ([]participant.Person, error) {
-	return queryAll(ctx, s.db, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND subject = $2 AND NOT erased ORDER BY id`,
+	return sqlstore.QueryAll(ctx, s.db, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND subject = $2 AND NOT erased ORDER BY id`,
 		[]any{tenant, subject}, scanPerson)
 }
 
 // ParticipationsOf lists every participation of a person, oldest first.
 func (s *Store) ParticipationsOf(ctx context.Context, tenant, personID string) ([]participant.Participant, error) {
-	return queryAll(ctx, s.db, `SELECT `+participantColumns+` FROM participants WHERE tenant_id = $1 AND person_id = $2 ORDER BY id`,
+	return sqlstore.QueryAll(ctx, s.db, `SELECT `+participantColumns+` FROM participants WHERE tenant_id = $1 AND person_id = $2 ORDER BY id`,
 		[]any{tenant, personID}, scanParticipant)
 }
 
@@ -75,7 +75,7 @@ func (s *Store) ErasePerson(ctx context.Context, tenant, id string, audit partic
 		events = append(events, eventbus.Event{Tenant: tenant, Aggregate: "person", AggregateID: id, Type: "erased",
 			Payload: &eventsv1.PersonErased{PersonId: id, EraseTime: timestamppb.New(audit.Time)}})
 
-		parts, err := queryAll(ctx, tx, `SELECT `+participantColumns+` FROM participants WHERE tenant_id = $1 AND person_id = $2 ORDER BY id`+s.forUpdate(),
+		parts, err := sqlstore.QueryAll(ctx, tx, `SELECT `+participantColumns+` FROM participants WHERE tenant_id = $1 AND person_id = $2 ORDER BY id`+s.forUpdate(),
 			[]any{tenant, id}, scanParticipant)
 		if err != nil {
 			return nil, err
@@ -143,7 +143,7 @@ func (s *Store) UpdateSkill(ctx context.Context, tenant, id string, fn func(*par
 // ListSkills returns one page of skills ordered by id.
 func (s *Store) ListSkills(ctx context.Context, tenant string, f participant.SkillFilter, page participant.Page) ([]participant.Skill, error) {
 	q, args := paged(`SELECT `+skillColumns+` FROM skills`, tenant, page, where{"category = $%d", f.Category})
-	return queryAll(ctx, s.db, q, args, scanSkill)
+	return sqlstore.QueryAll(ctx, s.db, q, args, scanSkill)
 }
 
 // MissingSkills returns those of ids that are not in the catalogue.
@@ -155,7 +155,7 @@ func (s *Store) MissingSkills(ctx context.Context, tenant string, ids []string) 
 		args = append(args, id)
 		placeholders[i] = fmt.Sprintf("$%d", i+2)
 	}
-	found, err := queryAll(ctx, s.db, `SELECT id FROM skills WHERE tenant_id = $1 AND id IN (`+strings.Join(placeholders, ", ")+`)`, args,
+	found, err := sqlstore.QueryAll(ctx, s.db, `SELECT id FROM skills WHERE tenant_id = $1 AND id IN (`+strings.Join(placeholders, ", ")+`)`, args,
 		func(row scanner) (string, error) {
 			var id string
 			return id, row.Scan(&id)

@@ -67,7 +67,7 @@ func (s *Store) ListImportRejections(ctx context.Context, tenant, importID strin
 	if err != nil {
 		return nil, fmt.Errorf("db: find import: %w", err)
 	}
-	return queryAll(ctx, s.db, `SELECT file_row, seq, field, reason FROM import_rejections
+	return sqlstore.QueryAll(ctx, s.db, `SELECT file_row, seq, field, reason FROM import_rejections
 		WHERE tenant_id = $1 AND import_id = $2 AND (file_row > $3 OR (file_row = $3 AND seq > $4))
 		ORDER BY file_row, seq LIMIT $5`, []any{tenant, importID, after.Row, after.Seq, size},
 		func(row scanner) (participant.Rejection, error) {
@@ -90,7 +90,7 @@ func (s *Store) ClaimImport(ctx context.Context, owner string, ttl time.Duration
 		expired, args = `lease_expires_at < now()`, nil
 	}
 	type key struct{ tenant, id string }
-	candidates, err := queryAll(ctx, s.db, `SELECT tenant_id, id FROM imports WHERE state = 'running' AND `+expired+
+	candidates, err := sqlstore.QueryAll(ctx, s.db, `SELECT tenant_id, id FROM imports WHERE state = 'running' AND `+expired+
 		` ORDER BY create_time, id LIMIT 10`, args, func(row scanner) (key, error) {
 		var k key
 		if err := row.Scan(&k.tenant, &k.id); err != nil {
@@ -243,7 +243,7 @@ func (s *Store) importSnapshot(ctx context.Context, tx *sql.Tx, tenant string, b
 			args = append(args, id)
 		}
 		// hris_id <> '' lets both engines use the partial unique index.
-		people, err := queryAll(ctx, tx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND hris_id <> ''
+		people, err := sqlstore.QueryAll(ctx, tx, `SELECT `+personColumns+` FROM people WHERE tenant_id = $1 AND hris_id <> ''
 			AND hris_id IN (`+s.placeholders(2, len(b.HRISIDs))+`)`+s.forUpdate(), args, scanPerson)
 		if err != nil {
 			return snap, err
@@ -267,7 +267,7 @@ func (s *Store) importSnapshot(ctx context.Context, tx *sql.Tx, tenant string, b
 		args = append(args, p.ID)
 	}
 	if len(args) > 2 {
-		parts, err := queryAll(ctx, tx, `SELECT `+participantColumns+` FROM participants WHERE tenant_id = $1 AND program_id = $2
+		parts, err := sqlstore.QueryAll(ctx, tx, `SELECT `+participantColumns+` FROM participants WHERE tenant_id = $1 AND program_id = $2
 			AND person_id IN (`+s.placeholders(3, len(args)-2)+`)`+s.forUpdate(), args, scanParticipant)
 		if err != nil {
 			return snap, err
@@ -277,7 +277,7 @@ func (s *Store) importSnapshot(ctx context.Context, tx *sql.Tx, tenant string, b
 		}
 	}
 
-	skills, err := queryAll(ctx, tx, `SELECT id FROM skills WHERE tenant_id = $1`, []any{tenant}, func(row scanner) (string, error) {
+	skills, err := sqlstore.QueryAll(ctx, tx, `SELECT id FROM skills WHERE tenant_id = $1`, []any{tenant}, func(row scanner) (string, error) {
 		var id string
 		if err := row.Scan(&id); err != nil {
 			return "", fmt.Errorf("db: scan skill: %w", err)

@@ -197,7 +197,7 @@ func (s *Store) UpdatePerson(ctx context.Context, tenant, id string, fn func(*pa
 // ListPeople returns one page of people ordered by id.
 func (s *Store) ListPeople(ctx context.Context, tenant string, f participant.PersonFilter, page participant.Page) ([]participant.Person, error) {
 	q, args := paged(`SELECT `+personColumns+` FROM people`, tenant, page, where{"department = $%d", f.Department})
-	return queryAll(ctx, s.db, q, args, scanPerson)
+	return sqlstore.QueryAll(ctx, s.db, q, args, scanPerson)
 }
 
 func scanPerson(row scanner) (participant.Person, error) {
@@ -283,7 +283,7 @@ func (s *Store) UpdateProgram(ctx context.Context, tenant, id, reason string, fn
 // ListPrograms returns one page of programs ordered by id.
 func (s *Store) ListPrograms(ctx context.Context, tenant string, f participant.ProgramFilter, page participant.Page) ([]participant.Program, error) {
 	q, args := paged(`SELECT `+programColumns+` FROM programs`, tenant, page, where{"state = $%d", string(f.State)})
-	return queryAll(ctx, s.db, q, args, scanProgram)
+	return sqlstore.QueryAll(ctx, s.db, q, args, scanProgram)
 }
 
 func scanProgram(row scanner) (participant.Program, error) {
@@ -378,7 +378,7 @@ func (s *Store) ListParticipants(ctx context.Context, tenant string, f participa
 		where{"role = $%d", string(f.Role)},
 		where{"state = $%d", string(f.State)},
 		where{"person_id IN (SELECT id FROM people WHERE tenant_id = $1 AND department = $%d)", f.Department})
-	return queryAll(ctx, s.db, q, args, scanParticipant)
+	return sqlstore.QueryAll(ctx, s.db, q, args, scanParticipant)
 }
 
 func scanParticipant(row scanner) (participant.Participant, error) {
@@ -420,33 +420,8 @@ func paged(selectFrom, tenant string, page participant.Page, conds ...where) (st
 	return q + fmt.Sprintf(" ORDER BY id LIMIT $%d", len(args)), args
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
-// querier is a database or a transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// queryAll runs a query and scans every row with scan.
-func queryAll[T any](ctx context.Context, db querier, q string, args []any, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("db: query: %w", err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: rows: %w", err)
-	}
-	return out, nil
-}
+// scanner is what the scan functions read rows from.
+type scanner = sqlstore.Scanner
 
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)

@@ -10,6 +10,7 @@ import (
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
 	"github.com/tandem-oss/tandem/pkg/apperr"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/sqlstore"
 	"github.com/tandem-oss/tandem/services/scheduling/internal/pbconv"
 	"github.com/tandem-oss/tandem/services/scheduling/internal/scheduling"
 )
@@ -75,7 +76,7 @@ func (s *Store) ApplyProgram(ctx context.Context, tx *sql.Tx, tenant string, p s
 // session.cancelled event each. The sessions are locked in id order, as
 // UpdateSessions locks them.
 func (s *Store) CancelSessionsFrom(ctx context.Context, tx *sql.Tx, tenant, matchID string, from time.Time, reason string) error {
-	sessions, err := queryAll(ctx, tx, `SELECT `+sessionColumns+` FROM sessions
+	sessions, err := sqlstore.QueryAll(ctx, tx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE tenant_id = $1 AND match_id = $2 AND state IN `+bookedStates+` AND start_micros >= $3
 		ORDER BY id`+s.forUpdate(), []any{tenant, matchID, micros(from)}, scanSession)
 	if err != nil {

@@ -38,7 +38,7 @@ func (s *Store) FireDueReminders(ctx context.Context, now time.Time, limit int) 
 	fired := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		fired = 0
-		due, err := queryAll(ctx, tx, `SELECT r.tenant_id, r.offset_micros, r.due_micros, `+prefixed("s.", sessionColumns)+`
+		due, err := sqlstore.QueryAll(ctx, tx, `SELECT r.tenant_id, r.offset_micros, r.due_micros, `+prefixed("s.", sessionColumns)+`
 			FROM reminders r JOIN sessions s ON s.tenant_id = r.tenant_id AND s.id = r.session_id
 			WHERE r.fired_micros IS NULL AND r.due_micros <= $1 AND s.state IN `+bookedStates+`
 			ORDER BY r.due_micros, r.tenant_id, r.session_id, r.offset_micros
@@ -96,7 +96,7 @@ func (s *Store) NextReminderDue(ctx context.Context) (time.Time, bool, error) {
 
 // insertReminders stores unfired reminders.
 func insertReminders(ctx context.Context, tx *sql.Tx, tenant string, reminders []scheduling.Reminder) error {
-	err := insertRows(ctx, tx, `INSERT INTO reminders (tenant_id, session_id, offset_micros, due_micros) VALUES `, 4, len(reminders),
+	err := sqlstore.InsertRows(ctx, tx, `INSERT INTO reminders (tenant_id, session_id, offset_micros, due_micros) VALUES `, 4, len(reminders),
 		func(i int) []any {
 			r := reminders[i]
 			return []any{tenant, r.SessionID, r.Offset.Microseconds(), micros(r.Due)}

@@ -49,7 +49,7 @@ func (s *Store) Room(ctx context.Context, tenant, id string) (scheduling.Room, e
 
 // ListRooms lists rooms by id after afterID, at most limit.
 func (s *Store) ListRooms(ctx context.Context, tenant, afterID string, limit int) ([]scheduling.Room, error) {
-	return queryAll(ctx, s.db, `SELECT `+roomColumns+` FROM rooms WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+	return sqlstore.QueryAll(ctx, s.db, `SELECT `+roomColumns+` FROM rooms WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		[]any{tenant, afterID, limit}, scanRoom)
 }
 

@@ -46,7 +46,7 @@ func (s *Store) CreateSessions(ctx context.Context, tenant string, series *sched
 		if err := lockBookings(ctx, tx, tenant, booked); err != nil {
 			return nil, err
 		}
-		err := insertRows(ctx, tx, `INSERT INTO sessions (tenant_id, `+sessionColumns+`) VALUES `, 18, len(sessions),
+		err := sqlstore.InsertRows(ctx, tx, `INSERT INTO sessions (tenant_id, `+sessionColumns+`) VALUES `, 18, len(sessions),
 			func(i int) []any { return append([]any{tenant}, sessionArgs(sessions[i])...) })
 		if sqlstore.IsUniqueViolation(err) {
 			return nil, fmt.Errorf("a session with one of these ids already exists: %w", apperr.ErrAlreadyExists)
@@ -160,7 +160,7 @@ func (s *Store) lockSessions(ctx context.Context, tx *sql.Tx, tenant string, ids
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	found, err := queryAll(ctx, tx, `SELECT `+sessionColumns+` FROM sessions
+	found, err := sqlstore.QueryAll(ctx, tx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE tenant_id = $1 AND id IN (`+placeholders(2, len(ids))+`) ORDER BY id`+s.forUpdate(),
 		append([]any{tenant}, anySlice(sorted)...), scanSession)
 	if err != nil {
@@ -301,7 +301,7 @@ func checkBookings(ctx context.Context, tx *sql.Tx, tenant string, sessions []sc
 		if len(holders) == 0 {
 			continue
 		}
-		others, err := queryAll(ctx, tx, `SELECT `+sessionColumns+` FROM sessions
+		others, err := sqlstore.QueryAll(ctx, tx, `SELECT `+sessionColumns+` FROM sessions
 			WHERE tenant_id = $1 AND id <> $2 AND state IN `+bookedStates+` AND start_micros < $3 AND end_micros > $4
 			AND (`+strings.Join(holders, " OR ")+`)
 			ORDER BY start_micros, id LIMIT 1`, args, scanSession)
@@ -379,12 +379,12 @@ func (s *Store) ListSessions(ctx context.Context, tenant string, f scheduling.Se
 	if f.Limit > 0 {
 		query += " LIMIT " + arg(f.Limit)
 	}
-	return queryAll(ctx, s.db, query, args, scanSession)
+	return sqlstore.QueryAll(ctx, s.db, query, args, scanSession)
 }
 
 // SeriesSessions returns a series' sessions in time order.
 func (s *Store) SeriesSessions(ctx context.Context, tenant, seriesID string) ([]scheduling.Session, error) {
-	return queryAll(ctx, s.db, `SELECT `+sessionColumns+` FROM sessions WHERE tenant_id = $1 AND series_id = $2
+	return sqlstore.QueryAll(ctx, s.db, `SELECT `+sessionColumns+` FROM sessions WHERE tenant_id = $1 AND series_id = $2
 		ORDER BY start_micros, id`, []any{tenant, seriesID}, scanSession)
 }
 
@@ -395,7 +395,7 @@ func (s *Store) BookedSessions(ctx context.Context, tenant string, personIDs []s
 		return nil, nil
 	}
 	people := placeholders(4, len(personIDs))
-	return queryAll(ctx, s.db, `SELECT `+sessionColumns+` FROM sessions
+	return sqlstore.QueryAll(ctx, s.db, `SELECT `+sessionColumns+` FROM sessions
 		WHERE tenant_id = $1 AND state IN `+bookedStates+` AND start_micros < $2 AND end_micros > $3
 		AND (mentor_person_id IN (`+people+`) OR mentee_person_id IN (`+people+`))
 		ORDER BY start_micros, id`, append([]any{tenant, micros(to), micros(from)}, anySlice(personIDs)...), scanSession)

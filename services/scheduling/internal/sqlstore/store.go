@@ -153,7 +153,7 @@ func (s *Store) PutAvailability(ctx context.Context, tenant string, a scheduling
 		for _, w := range a.WorkingHours {
 			windows = append(windows, kindWindow{kindWork, w})
 		}
-		err := insertRows(ctx, tx, `INSERT INTO availability_windows
+		err := sqlstore.InsertRows(ctx, tx, `INSERT INTO availability_windows
 			(tenant_id, person_id, position, kind, day, start_local, end_local, preferred) VALUES `, 8, len(windows),
 			func(i int) []any {
 				w := windows[i]
@@ -162,7 +162,7 @@ func (s *Store) PutAvailability(ctx context.Context, tenant string, a scheduling
 		if err != nil {
 			return nil, fmt.Errorf("db: insert availability windows: %w", err)
 		}
-		err = insertRows(ctx, tx, `INSERT INTO availability_exceptions
+		err = sqlstore.InsertRows(ctx, tx, `INSERT INTO availability_exceptions
 			(tenant_id, person_id, position, start_micros, end_micros, reason) VALUES `, 6, len(a.Exceptions),
 			func(i int) []any {
 				e := a.Exceptions[i]
@@ -189,67 +189,8 @@ func deleteAvailabilityRows(ctx context.Context, tx *sql.Tx, tenant, personID st
 	return nil
 }
 
-// rowsPerInsert bounds the rows of one multi-row INSERT, so that its bind
-// parameters stay far below either engine's limit.
-const rowsPerInsert = 100
-
-// insertRows inserts n rows of cols columns each with multi-row statements
-// that start with insert ("INSERT INTO t (…) VALUES "); row returns the
-// values of row i.
-func insertRows(ctx context.Context, tx *sql.Tx, insert string, cols, n int, row func(i int) []any) error {
-	for start := 0; start < n; start += rowsPerInsert {
-		end := min(start+rowsPerInsert, n)
-		var b strings.Builder
-		b.WriteString(insert)
-		args := make([]any, 0, (end-start)*cols)
-		for i := start; i < end; i++ {
-			if i > start {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for c := range cols {
-				if c > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "$%d", len(args)+c+1)
-			}
-			b.WriteByte(')')
-			args = append(args, row(i)...)
-		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-type scanner interface{ Scan(dest ...any) error }
-
-// querier is a database or a transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// queryAll runs a query and scans every row with scan.
-func queryAll[T any](ctx context.Context, q querier, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("db: query: %w", err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("db: scan: %w", err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("db: rows: %w", err)
-	}
-	return out, nil
-}
+// scanner is what the scan functions read rows from.
+type scanner = sqlstore.Scanner
 
 // placeholders returns "$first, $first+1, …" for n parameters.
 func placeholders(first, n int) string {

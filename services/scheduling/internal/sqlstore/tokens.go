@@ -39,7 +39,7 @@ func (s *Store) CreateCalendarToken(ctx context.Context, tenant string, t schedu
 
 // CalendarTokens lists a person's tokens, newest first.
 func (s *Store) CalendarTokens(ctx context.Context, tenant, personID string) ([]scheduling.CalendarToken, error) {
-	return queryAll(ctx, s.db, `SELECT `+tokenColumns+` FROM calendar_tokens WHERE tenant_id = $1 AND person_id = $2
+	return sqlstore.QueryAll(ctx, s.db, `SELECT `+tokenColumns+` FROM calendar_tokens WHERE tenant_id = $1 AND person_id = $2
 		ORDER BY create_micros DESC, id DESC`, []any{tenant, personID}, scanToken)
 }
 
