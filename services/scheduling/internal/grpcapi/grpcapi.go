@@ -347,7 +347,6 @@ func (s *Server) ListCalendarTokens(ctx context.Context, req *schedulingv1.ListC
 	}
 	resp := &schedulingv1.ListCalendarTokensResponse{}
 	for _, t := range tokens {
-		t.Token = ""
 		resp.Tokens = append(resp.Tokens, pbconv.CalendarToken(t))
 	}
 	return resp, nil
@@ -363,7 +362,6 @@ func (s *Server) RevokeCalendarToken(ctx context.Context, req *schedulingv1.Revo
 	if err != nil {
 		return nil, err
 	}
-	t.Token = ""
 	return pbconv.CalendarToken(t), nil
 }
 

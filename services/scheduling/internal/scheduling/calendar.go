@@ -1,6 +1,7 @@
 package scheduling
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -33,18 +34,18 @@ func (s *Service) Slots(ctx context.Context, tenant string, req SlotRequest) ([]
 	}
 	var vs apperr.Violations
 	if req.Weeks < 0 || req.Weeks > 12 {
-		vs.Add("weeks", "must be from 1 to 12")
+		vs.Add("weeks", "must be from 1 to 12 (0 means 2)")
 	}
 	if req.Duration != 0 && (req.Duration < MinSessionLength || req.Duration > MaxSessionLength || req.Duration%(15*time.Minute) != 0) {
 		vs.Add("duration_minutes", "must be a multiple of 15 from 15 to 480")
 	}
 	if req.Limit < 0 || req.Limit > 100 {
-		vs.Add("limit", "must be from 1 to 100")
+		vs.Add("limit", "must be from 1 to 100 (0 means 10)")
 	}
 	if err := vs.Err(); err != nil {
 		return nil, err
 	}
-	q := SlotQuery{Weeks: cmpOr(req.Weeks, 2), Duration: cmpOr(req.Duration, time.Hour), Limit: cmpOr(req.Limit, 10), From: req.From}
+	q := SlotQuery{Weeks: cmp.Or(req.Weeks, 2), Duration: cmp.Or(req.Duration, time.Hour), Limit: cmp.Or(req.Limit, 10), From: req.From}
 	if now := s.now(); q.From.Before(now) {
 		q.From = now
 	}
@@ -70,14 +71,6 @@ func (s *Service) Slots(ctx context.Context, tenant string, req SlotRequest) ([]
 		q.Busy = append(q.Busy, b.Interval())
 	}
 	return SuggestSlots(q), nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // CreateRoom adds a room for in-person sessions.
