@@ -123,7 +123,7 @@ check-gen: gen
 
 ## lint: buf format and lint, gofmt, go vet, staticcheck
 lint: $(TOOLS)/buf $(TOOLS)/staticcheck
-	buf format --diff --exit-code
+	buf format proto --diff --exit-code
 	buf lint
 	@unformatted=$$(gofmt -l cmd pkg services test 2>/dev/null || true); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

@@ -6,7 +6,6 @@
 package evaluation
 
 import (
-	"context"
 	"strings"
 	"time"
 
@@ -36,12 +35,26 @@ const (
 type Participant struct {
 	ID        string
 	ProgramID string
+	PersonID  string
 	Role      Role
 	State     ParticipantState
+	// DevelopmentSkills are the skills the participant develops: the ones
+	// they self-assess.
+	DevelopmentSkills []string
+	// EnrolTime is the time of the first event that showed the participant
+	// enrolled; WithdrawTime of the event that showed them withdrawn (zero
+	// while enrolled).
+	EnrolTime    time.Time
+	WithdrawTime time.Time
 	// EventTime is when the participant service recorded the change; a
 	// projection keeps the participant of the newest event, so events
 	// that arrive late or twice change nothing.
 	EventTime time.Time
+}
+
+// EnrolledAt reports whether the participant was enrolled at t.
+func (p Participant) EnrolledAt(t time.Time) bool {
+	return at(p.EnrolTime, t) && !at(p.WithdrawTime, t)
 }
 
 // Validate checks that an event told enough to project the participant.
@@ -65,41 +78,3 @@ func (p Participant) Validate() error {
 	return vs.Err()
 }
 
-// ProgramReport aggregates a program's outcomes as projected from events.
-type ProgramReport struct {
-	ProgramID       string
-	EnrolledMentors int
-	EnrolledMentees int
-	Withdrawn       int
-	// AsOfTime is the time of the newest event reflected; zero when no
-	// event about the program arrived yet.
-	AsOfTime time.Time
-}
-
-// Store keeps the evaluation service's projections, scoped by tenant.
-// Projections are written by the event consumer (see the events adapter),
-// not through this interface.
-type Store interface {
-	// ProgramReport computes the report of a program from the projections;
-	// a program without events has an empty report.
-	ProgramReport(ctx context.Context, tenant, programID string) (ProgramReport, error)
-}
-
-// Service carries out the evaluation service's use cases. Callers pass the
-// tenant of the verified caller; every lookup is scoped to it.
-type Service struct {
-	store Store
-}
-
-// NewService returns a Service over store.
-func NewService(store Store) *Service {
-	return &Service{store: store}
-}
-
-// ProgramReport returns the program's report as projected so far.
-func (s *Service) ProgramReport(ctx context.Context, tenant, programID string) (ProgramReport, error) {
-	if strings.TrimSpace(programID) == "" {
-		return ProgramReport{}, apperr.Invalid("program_id", "must not be empty")
-	}
-	return s.store.ProgramReport(ctx, tenant, programID)
-}

@@ -9,8 +9,10 @@ package evaluationv1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
+	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -24,25 +26,3020 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// AgreementState says whether both sides signed an agreement's newest
+// version.
+type AgreementState int32
+
+const (
+	AgreementState_AGREEMENT_STATE_UNSPECIFIED AgreementState = 0
+	// Waiting for one or both signatures.
+	AgreementState_AGREEMENT_STATE_DRAFT AgreementState = 1
+	// Both sides signed the newest version.
+	AgreementState_AGREEMENT_STATE_SIGNED AgreementState = 2
+)
+
+// Enum value maps for AgreementState.
+var (
+	AgreementState_name = map[int32]string{
+		0: "AGREEMENT_STATE_UNSPECIFIED",
+		1: "AGREEMENT_STATE_DRAFT",
+		2: "AGREEMENT_STATE_SIGNED",
+	}
+	AgreementState_value = map[string]int32{
+		"AGREEMENT_STATE_UNSPECIFIED": 0,
+		"AGREEMENT_STATE_DRAFT":       1,
+		"AGREEMENT_STATE_SIGNED":      2,
+	}
+)
+
+func (x AgreementState) Enum() *AgreementState {
+	p := new(AgreementState)
+	*p = x
+	return p
+}
+
+func (x AgreementState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AgreementState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_evaluation_v1_evaluation_proto_enumTypes[0].Descriptor()
+}
+
+func (AgreementState) Type() protoreflect.EnumType {
+	return &file_tandem_evaluation_v1_evaluation_proto_enumTypes[0]
+}
+
+func (x AgreementState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AgreementState.Descriptor instead.
+func (AgreementState) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{0}
+}
+
+// GoalState is where a goal stands.
+type GoalState int32
+
+const (
+	GoalState_GOAL_STATE_UNSPECIFIED GoalState = 0
+	GoalState_GOAL_STATE_OPEN        GoalState = 1
+	GoalState_GOAL_STATE_COMPLETED   GoalState = 2
+	GoalState_GOAL_STATE_ABANDONED   GoalState = 3
+)
+
+// Enum value maps for GoalState.
+var (
+	GoalState_name = map[int32]string{
+		0: "GOAL_STATE_UNSPECIFIED",
+		1: "GOAL_STATE_OPEN",
+		2: "GOAL_STATE_COMPLETED",
+		3: "GOAL_STATE_ABANDONED",
+	}
+	GoalState_value = map[string]int32{
+		"GOAL_STATE_UNSPECIFIED": 0,
+		"GOAL_STATE_OPEN":        1,
+		"GOAL_STATE_COMPLETED":   2,
+		"GOAL_STATE_ABANDONED":   3,
+	}
+)
+
+func (x GoalState) Enum() *GoalState {
+	p := new(GoalState)
+	*p = x
+	return p
+}
+
+func (x GoalState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (GoalState) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_evaluation_v1_evaluation_proto_enumTypes[1].Descriptor()
+}
+
+func (GoalState) Type() protoreflect.EnumType {
+	return &file_tandem_evaluation_v1_evaluation_proto_enumTypes[1]
+}
+
+func (x GoalState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use GoalState.Descriptor instead.
+func (GoalState) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{1}
+}
+
+// AssessmentPhase says when a self-assessment was made.
+type AssessmentPhase int32
+
+const (
+	AssessmentPhase_ASSESSMENT_PHASE_UNSPECIFIED AssessmentPhase = 0
+	// Before the mentoring.
+	AssessmentPhase_ASSESSMENT_PHASE_PRE AssessmentPhase = 1
+	// After it.
+	AssessmentPhase_ASSESSMENT_PHASE_POST AssessmentPhase = 2
+)
+
+// Enum value maps for AssessmentPhase.
+var (
+	AssessmentPhase_name = map[int32]string{
+		0: "ASSESSMENT_PHASE_UNSPECIFIED",
+		1: "ASSESSMENT_PHASE_PRE",
+		2: "ASSESSMENT_PHASE_POST",
+	}
+	AssessmentPhase_value = map[string]int32{
+		"ASSESSMENT_PHASE_UNSPECIFIED": 0,
+		"ASSESSMENT_PHASE_PRE":         1,
+		"ASSESSMENT_PHASE_POST":        2,
+	}
+)
+
+func (x AssessmentPhase) Enum() *AssessmentPhase {
+	p := new(AssessmentPhase)
+	*p = x
+	return p
+}
+
+func (x AssessmentPhase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AssessmentPhase) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_evaluation_v1_evaluation_proto_enumTypes[2].Descriptor()
+}
+
+func (AssessmentPhase) Type() protoreflect.EnumType {
+	return &file_tandem_evaluation_v1_evaluation_proto_enumTypes[2]
+}
+
+func (x AssessmentPhase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AssessmentPhase.Descriptor instead.
+func (AssessmentPhase) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{2}
+}
+
+// HealthStatus is how an active pair is doing.
+type HealthStatus int32
+
+const (
+	HealthStatus_HEALTH_STATUS_UNSPECIFIED     HealthStatus = 0
+	HealthStatus_HEALTH_STATUS_ON_TRACK        HealthStatus = 1
+	HealthStatus_HEALTH_STATUS_NEEDS_ATTENTION HealthStatus = 2
+	HealthStatus_HEALTH_STATUS_AT_RISK         HealthStatus = 3
+)
+
+// Enum value maps for HealthStatus.
+var (
+	HealthStatus_name = map[int32]string{
+		0: "HEALTH_STATUS_UNSPECIFIED",
+		1: "HEALTH_STATUS_ON_TRACK",
+		2: "HEALTH_STATUS_NEEDS_ATTENTION",
+		3: "HEALTH_STATUS_AT_RISK",
+	}
+	HealthStatus_value = map[string]int32{
+		"HEALTH_STATUS_UNSPECIFIED":     0,
+		"HEALTH_STATUS_ON_TRACK":        1,
+		"HEALTH_STATUS_NEEDS_ATTENTION": 2,
+		"HEALTH_STATUS_AT_RISK":         3,
+	}
+)
+
+func (x HealthStatus) Enum() *HealthStatus {
+	p := new(HealthStatus)
+	*p = x
+	return p
+}
+
+func (x HealthStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (HealthStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_evaluation_v1_evaluation_proto_enumTypes[3].Descriptor()
+}
+
+func (HealthStatus) Type() protoreflect.EnumType {
+	return &file_tandem_evaluation_v1_evaluation_proto_enumTypes[3]
+}
+
+func (x HealthStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use HealthStatus.Descriptor instead.
+func (HealthStatus) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{3}
+}
+
+// EvaluationSettings are a program's evaluation rules.
+type EvaluationSettings struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	// The terms every new agreement of the program starts from.
+	AgreementTemplate *AgreementTerms `protobuf:"bytes,2,opt,name=agreement_template,json=agreementTemplate,proto3" json:"agreement_template,omitempty"`
+	// Days after a pair becomes active on which each side gets a pulse
+	// survey, ascending, for example 14, 42, 84.
+	PulseSurveyDays  []int32           `protobuf:"varint,3,rep,packed,name=pulse_survey_days,json=pulseSurveyDays,proto3" json:"pulse_survey_days,omitempty"`
+	HealthThresholds *HealthThresholds `protobuf:"bytes,4,opt,name=health_thresholds,json=healthThresholds,proto3" json:"health_thresholds,omitempty"`
+	// Output only.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EvaluationSettings) Reset() {
+	*x = EvaluationSettings{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EvaluationSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EvaluationSettings) ProtoMessage() {}
+
+func (x *EvaluationSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EvaluationSettings.ProtoReflect.Descriptor instead.
+func (*EvaluationSettings) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *EvaluationSettings) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *EvaluationSettings) GetAgreementTemplate() *AgreementTerms {
+	if x != nil {
+		return x.AgreementTemplate
+	}
+	return nil
+}
+
+func (x *EvaluationSettings) GetPulseSurveyDays() []int32 {
+	if x != nil {
+		return x.PulseSurveyDays
+	}
+	return nil
+}
+
+func (x *EvaluationSettings) GetHealthThresholds() *HealthThresholds {
+	if x != nil {
+		return x.HealthThresholds
+	}
+	return nil
+}
+
+func (x *EvaluationSettings) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// HealthThresholds say when a pair needs attention. Zero fields take the
+// defaults in brackets.
+type HealthThresholds struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A pair needs attention after this many days without a held session
+	// (since it became active when none was held), and is at risk after
+	// twice as many [21].
+	DaysWithoutSession int32 `protobuf:"varint,1,opt,name=days_without_session,json=daysWithoutSession,proto3" json:"days_without_session,omitempty"`
+	// A pair needs attention when its sides cancelled this many sessions in
+	// the last 30 days [2].
+	Cancellations int32 `protobuf:"varint,2,opt,name=cancellations,proto3" json:"cancellations,omitempty"`
+	// A pair is at risk when the mean of its 3 newest session ratings is
+	// below this [3.0].
+	LowRating float64 `protobuf:"fixed64,3,opt,name=low_rating,json=lowRating,proto3" json:"low_rating,omitempty"`
+	// A pair needs attention when its agreement is not signed by both sides
+	// this many days after it became active [14].
+	UnsignedAgreementDays int32 `protobuf:"varint,4,opt,name=unsigned_agreement_days,json=unsignedAgreementDays,proto3" json:"unsigned_agreement_days,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *HealthThresholds) Reset() {
+	*x = HealthThresholds{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HealthThresholds) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HealthThresholds) ProtoMessage() {}
+
+func (x *HealthThresholds) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HealthThresholds.ProtoReflect.Descriptor instead.
+func (*HealthThresholds) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *HealthThresholds) GetDaysWithoutSession() int32 {
+	if x != nil {
+		return x.DaysWithoutSession
+	}
+	return 0
+}
+
+func (x *HealthThresholds) GetCancellations() int32 {
+	if x != nil {
+		return x.Cancellations
+	}
+	return 0
+}
+
+func (x *HealthThresholds) GetLowRating() float64 {
+	if x != nil {
+		return x.LowRating
+	}
+	return 0
+}
+
+func (x *HealthThresholds) GetUnsignedAgreementDays() int32 {
+	if x != nil {
+		return x.UnsignedAgreementDays
+	}
+	return 0
+}
+
+// AgreementTerms are what a pair agrees on.
+type AgreementTerms struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the pair works on and what is out of scope.
+	TopicScope string `protobuf:"bytes,1,opt,name=topic_scope,json=topicScope,proto3" json:"topic_scope,omitempty"`
+	// What stays between the two of them.
+	Confidentiality string `protobuf:"bytes,2,opt,name=confidentiality,proto3" json:"confidentiality,omitempty"`
+	// What each side expects of the other.
+	Expectations []string `protobuf:"bytes,3,rep,name=expectations,proto3" json:"expectations,omitempty"`
+	// How meetings run: length, cadence, preparation, follow-up.
+	MeetingStructure string `protobuf:"bytes,4,opt,name=meeting_structure,json=meetingStructure,proto3" json:"meeting_structure,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *AgreementTerms) Reset() {
+	*x = AgreementTerms{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AgreementTerms) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AgreementTerms) ProtoMessage() {}
+
+func (x *AgreementTerms) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AgreementTerms.ProtoReflect.Descriptor instead.
+func (*AgreementTerms) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AgreementTerms) GetTopicScope() string {
+	if x != nil {
+		return x.TopicScope
+	}
+	return ""
+}
+
+func (x *AgreementTerms) GetConfidentiality() string {
+	if x != nil {
+		return x.Confidentiality
+	}
+	return ""
+}
+
+func (x *AgreementTerms) GetExpectations() []string {
+	if x != nil {
+		return x.Expectations
+	}
+	return nil
+}
+
+func (x *AgreementTerms) GetMeetingStructure() string {
+	if x != nil {
+		return x.MeetingStructure
+	}
+	return ""
+}
+
+// Agreement is one version of a pair's mentoring agreement.
+type Agreement struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MatchId   string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	ProgramId string                 `protobuf:"bytes,2,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	// 1 for the first version; every change of terms adds one.
+	Version        int32           `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	Terms          *AgreementTerms `protobuf:"bytes,4,opt,name=terms,proto3" json:"terms,omitempty"`
+	State          AgreementState  `protobuf:"varint,5,opt,name=state,proto3,enum=tandem.evaluation.v1.AgreementState" json:"state,omitempty"`
+	MentorPersonId string          `protobuf:"bytes,6,opt,name=mentor_person_id,json=mentorPersonId,proto3" json:"mentor_person_id,omitempty"`
+	MenteePersonId string          `protobuf:"bytes,7,opt,name=mentee_person_id,json=menteePersonId,proto3" json:"mentee_person_id,omitempty"`
+	// When each side signed this version; unset until they do.
+	MentorSignTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=mentor_sign_time,json=mentorSignTime,proto3" json:"mentor_sign_time,omitempty"`
+	MenteeSignTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=mentee_sign_time,json=menteeSignTime,proto3" json:"mentee_sign_time,omitempty"`
+	// Who wrote this version.
+	AuthorPersonId string                 `protobuf:"bytes,10,opt,name=author_person_id,json=authorPersonId,proto3" json:"author_person_id,omitempty"`
+	CreateTime     *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Agreement) Reset() {
+	*x = Agreement{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Agreement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Agreement) ProtoMessage() {}
+
+func (x *Agreement) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Agreement.ProtoReflect.Descriptor instead.
+func (*Agreement) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Agreement) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *Agreement) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *Agreement) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Agreement) GetTerms() *AgreementTerms {
+	if x != nil {
+		return x.Terms
+	}
+	return nil
+}
+
+func (x *Agreement) GetState() AgreementState {
+	if x != nil {
+		return x.State
+	}
+	return AgreementState_AGREEMENT_STATE_UNSPECIFIED
+}
+
+func (x *Agreement) GetMentorPersonId() string {
+	if x != nil {
+		return x.MentorPersonId
+	}
+	return ""
+}
+
+func (x *Agreement) GetMenteePersonId() string {
+	if x != nil {
+		return x.MenteePersonId
+	}
+	return ""
+}
+
+func (x *Agreement) GetMentorSignTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MentorSignTime
+	}
+	return nil
+}
+
+func (x *Agreement) GetMenteeSignTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MenteeSignTime
+	}
+	return nil
+}
+
+func (x *Agreement) GetAuthorPersonId() string {
+	if x != nil {
+		return x.AuthorPersonId
+	}
+	return ""
+}
+
+func (x *Agreement) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Agreement) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// CreateAgreementRequest starts an agreement.
+type CreateAgreementRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	MatchId string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	// The side that creates it.
+	PersonId string `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// Terms instead of the program's template.
+	Terms         *AgreementTerms `protobuf:"bytes,3,opt,name=terms,proto3" json:"terms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateAgreementRequest) Reset() {
+	*x = CreateAgreementRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateAgreementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateAgreementRequest) ProtoMessage() {}
+
+func (x *CreateAgreementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateAgreementRequest.ProtoReflect.Descriptor instead.
+func (*CreateAgreementRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CreateAgreementRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *CreateAgreementRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *CreateAgreementRequest) GetTerms() *AgreementTerms {
+	if x != nil {
+		return x.Terms
+	}
+	return nil
+}
+
+// GetAgreementRequest names a pair's agreement and optionally a version.
+type GetAgreementRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	MatchId string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	// 0 for the newest version.
+	Version       int32 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAgreementRequest) Reset() {
+	*x = GetAgreementRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAgreementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAgreementRequest) ProtoMessage() {}
+
+func (x *GetAgreementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAgreementRequest.ProtoReflect.Descriptor instead.
+func (*GetAgreementRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetAgreementRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *GetAgreementRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// UpdateAgreementRequest writes a new version of the terms.
+type UpdateAgreementRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	MatchId  string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	PersonId string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	Terms    *AgreementTerms        `protobuf:"bytes,3,opt,name=terms,proto3" json:"terms,omitempty"`
+	// The newest version the caller saw; a concurrent change fails with
+	// ABORTED instead of being overwritten.
+	Version       int32 `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateAgreementRequest) Reset() {
+	*x = UpdateAgreementRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateAgreementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateAgreementRequest) ProtoMessage() {}
+
+func (x *UpdateAgreementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateAgreementRequest.ProtoReflect.Descriptor instead.
+func (*UpdateAgreementRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UpdateAgreementRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *UpdateAgreementRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *UpdateAgreementRequest) GetTerms() *AgreementTerms {
+	if x != nil {
+		return x.Terms
+	}
+	return nil
+}
+
+func (x *UpdateAgreementRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// SignAgreementRequest signs a version.
+type SignAgreementRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	MatchId  string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	PersonId string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// The version read; signing anything but the newest fails with ABORTED.
+	Version       int32 `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignAgreementRequest) Reset() {
+	*x = SignAgreementRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignAgreementRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignAgreementRequest) ProtoMessage() {}
+
+func (x *SignAgreementRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignAgreementRequest.ProtoReflect.Descriptor instead.
+func (*SignAgreementRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SignAgreementRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *SignAgreementRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *SignAgreementRequest) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+// Milestone is a step towards a goal.
+type Milestone struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Title string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	Done  bool                   `protobuf:"varint,2,opt,name=done,proto3" json:"done,omitempty"`
+	// Output only: when it was marked done.
+	DoneTime      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=done_time,json=doneTime,proto3" json:"done_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Milestone) Reset() {
+	*x = Milestone{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Milestone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Milestone) ProtoMessage() {}
+
+func (x *Milestone) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Milestone.ProtoReflect.Descriptor instead.
+func (*Milestone) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Milestone) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Milestone) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+func (x *Milestone) GetDoneTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DoneTime
+	}
+	return nil
+}
+
+// Goal is something a pair works towards.
+type Goal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Required on create.
+	MatchId string `protobuf:"bytes,2,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	// Output only.
+	ProgramId   string       `protobuf:"bytes,3,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	Title       string       `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	Description string       `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	Milestones  []*Milestone `protobuf:"bytes,6,rep,name=milestones,proto3" json:"milestones,omitempty"`
+	// 0 to 100; with milestones, the share done (output only then).
+	ProgressPercent int32 `protobuf:"varint,7,opt,name=progress_percent,json=progressPercent,proto3" json:"progress_percent,omitempty"`
+	// OPEN on create; COMPLETED sets the progress to 100.
+	State GoalState `protobuf:"varint,8,opt,name=state,proto3,enum=tandem.evaluation.v1.GoalState" json:"state,omitempty"`
+	// Target date as YYYY-MM-DD.
+	DueDate string `protobuf:"bytes,9,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`
+	// Output only: bumped on every change.
+	Revision int32 `protobuf:"varint,10,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Output only.
+	AuthorPersonId string                 `protobuf:"bytes,11,opt,name=author_person_id,json=authorPersonId,proto3" json:"author_person_id,omitempty"`
+	CreateTime     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// Output only: when it was completed.
+	CompleteTime  *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=complete_time,json=completeTime,proto3" json:"complete_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Goal) Reset() {
+	*x = Goal{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Goal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Goal) ProtoMessage() {}
+
+func (x *Goal) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Goal.ProtoReflect.Descriptor instead.
+func (*Goal) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Goal) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Goal) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *Goal) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *Goal) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Goal) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Goal) GetMilestones() []*Milestone {
+	if x != nil {
+		return x.Milestones
+	}
+	return nil
+}
+
+func (x *Goal) GetProgressPercent() int32 {
+	if x != nil {
+		return x.ProgressPercent
+	}
+	return 0
+}
+
+func (x *Goal) GetState() GoalState {
+	if x != nil {
+		return x.State
+	}
+	return GoalState_GOAL_STATE_UNSPECIFIED
+}
+
+func (x *Goal) GetDueDate() string {
+	if x != nil {
+		return x.DueDate
+	}
+	return ""
+}
+
+func (x *Goal) GetRevision() int32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *Goal) GetAuthorPersonId() string {
+	if x != nil {
+		return x.AuthorPersonId
+	}
+	return ""
+}
+
+func (x *Goal) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Goal) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Goal) GetCompleteTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompleteTime
+	}
+	return nil
+}
+
+// CreateGoalRequest adds a goal.
+type CreateGoalRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Goal  *Goal                  `protobuf:"bytes,1,opt,name=goal,proto3" json:"goal,omitempty"`
+	// The side that adds it.
+	PersonId      string `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateGoalRequest) Reset() {
+	*x = CreateGoalRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateGoalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateGoalRequest) ProtoMessage() {}
+
+func (x *CreateGoalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateGoalRequest.ProtoReflect.Descriptor instead.
+func (*CreateGoalRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CreateGoalRequest) GetGoal() *Goal {
+	if x != nil {
+		return x.Goal
+	}
+	return nil
+}
+
+func (x *CreateGoalRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+// UpdateGoalRequest changes a goal.
+type UpdateGoalRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Goal          *Goal                  `protobuf:"bytes,1,opt,name=goal,proto3" json:"goal,omitempty"`
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	PersonId      string                 `protobuf:"bytes,3,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateGoalRequest) Reset() {
+	*x = UpdateGoalRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateGoalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateGoalRequest) ProtoMessage() {}
+
+func (x *UpdateGoalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateGoalRequest.ProtoReflect.Descriptor instead.
+func (*UpdateGoalRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UpdateGoalRequest) GetGoal() *Goal {
+	if x != nil {
+		return x.Goal
+	}
+	return nil
+}
+
+func (x *UpdateGoalRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateGoalRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+// ListGoalsRequest names a pair.
+type ListGoalsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MatchId       string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGoalsRequest) Reset() {
+	*x = ListGoalsRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGoalsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGoalsRequest) ProtoMessage() {}
+
+func (x *ListGoalsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGoalsRequest.ProtoReflect.Descriptor instead.
+func (*ListGoalsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListGoalsRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+// ListGoalsResponse holds a pair's goals.
+type ListGoalsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Goals         []*Goal                `protobuf:"bytes,1,rep,name=goals,proto3" json:"goals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGoalsResponse) Reset() {
+	*x = ListGoalsResponse{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGoalsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGoalsResponse) ProtoMessage() {}
+
+func (x *ListGoalsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGoalsResponse.ProtoReflect.Descriptor instead.
+func (*ListGoalsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListGoalsResponse) GetGoals() []*Goal {
+	if x != nil {
+		return x.Goals
+	}
+	return nil
+}
+
+// Feedback is one side's view of a held session.
+type Feedback struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	SessionId      string                 `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	MatchId        string                 `protobuf:"bytes,3,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	ProgramId      string                 `protobuf:"bytes,4,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	AuthorPersonId string                 `protobuf:"bytes,5,opt,name=author_person_id,json=authorPersonId,proto3" json:"author_person_id,omitempty"`
+	// 1 (poor) to 5 (excellent).
+	Rating int32 `protobuf:"varint,6,opt,name=rating,proto3" json:"rating,omitempty"`
+	// Short labels, for example "prepared", "practical".
+	Tags []string `protobuf:"bytes,7,rep,name=tags,proto3" json:"tags,omitempty"`
+	// Visible to the pair and the program's managers.
+	Comment string `protobuf:"bytes,8,opt,name=comment,proto3" json:"comment,omitempty"`
+	// The author wrote a private comment (see ReadPrivateComment).
+	HasPrivateComment bool                   `protobuf:"varint,9,opt,name=has_private_comment,json=hasPrivateComment,proto3" json:"has_private_comment,omitempty"`
+	SubmitTime        *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Feedback) Reset() {
+	*x = Feedback{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Feedback) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Feedback) ProtoMessage() {}
+
+func (x *Feedback) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Feedback.ProtoReflect.Descriptor instead.
+func (*Feedback) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Feedback) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Feedback) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *Feedback) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *Feedback) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *Feedback) GetAuthorPersonId() string {
+	if x != nil {
+		return x.AuthorPersonId
+	}
+	return ""
+}
+
+func (x *Feedback) GetRating() int32 {
+	if x != nil {
+		return x.Rating
+	}
+	return 0
+}
+
+func (x *Feedback) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *Feedback) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *Feedback) GetHasPrivateComment() bool {
+	if x != nil {
+		return x.HasPrivateComment
+	}
+	return false
+}
+
+func (x *Feedback) GetSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmitTime
+	}
+	return nil
+}
+
+// SubmitFeedbackRequest is one side's feedback on a session.
+type SubmitFeedbackRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	SessionId string                 `protobuf:"bytes,1,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	PersonId  string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	Rating    int32                  `protobuf:"varint,3,opt,name=rating,proto3" json:"rating,omitempty"`
+	Tags      []string               `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty"`
+	Comment   string                 `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Readable only by the author and, with a recorded reason, an admin.
+	PrivateComment string `protobuf:"bytes,6,opt,name=private_comment,json=privateComment,proto3" json:"private_comment,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SubmitFeedbackRequest) Reset() {
+	*x = SubmitFeedbackRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitFeedbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitFeedbackRequest) ProtoMessage() {}
+
+func (x *SubmitFeedbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitFeedbackRequest.ProtoReflect.Descriptor instead.
+func (*SubmitFeedbackRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SubmitFeedbackRequest) GetSessionId() string {
+	if x != nil {
+		return x.SessionId
+	}
+	return ""
+}
+
+func (x *SubmitFeedbackRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *SubmitFeedbackRequest) GetRating() int32 {
+	if x != nil {
+		return x.Rating
+	}
+	return 0
+}
+
+func (x *SubmitFeedbackRequest) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *SubmitFeedbackRequest) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *SubmitFeedbackRequest) GetPrivateComment() string {
+	if x != nil {
+		return x.PrivateComment
+	}
+	return ""
+}
+
+// ListFeedbackRequest names a pair.
+type ListFeedbackRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MatchId       string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFeedbackRequest) Reset() {
+	*x = ListFeedbackRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFeedbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFeedbackRequest) ProtoMessage() {}
+
+func (x *ListFeedbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFeedbackRequest.ProtoReflect.Descriptor instead.
+func (*ListFeedbackRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListFeedbackRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *ListFeedbackRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListFeedbackRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListFeedbackResponse holds a page of feedback.
+type ListFeedbackResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Feedback      []*Feedback            `protobuf:"bytes,1,rep,name=feedback,proto3" json:"feedback,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFeedbackResponse) Reset() {
+	*x = ListFeedbackResponse{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFeedbackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFeedbackResponse) ProtoMessage() {}
+
+func (x *ListFeedbackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFeedbackResponse.ProtoReflect.Descriptor instead.
+func (*ListFeedbackResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ListFeedbackResponse) GetFeedback() []*Feedback {
+	if x != nil {
+		return x.Feedback
+	}
+	return nil
+}
+
+func (x *ListFeedbackResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ReadPrivateCommentRequest asks for a private comment.
+type ReadPrivateCommentRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	FeedbackId string                 `protobuf:"bytes,1,opt,name=feedback_id,json=feedbackId,proto3" json:"feedback_id,omitempty"`
+	// The author, reading their own comment; empty for an admin.
+	PersonId string `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// Required of an admin: why they read it (recorded in the audit trail).
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadPrivateCommentRequest) Reset() {
+	*x = ReadPrivateCommentRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadPrivateCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadPrivateCommentRequest) ProtoMessage() {}
+
+func (x *ReadPrivateCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadPrivateCommentRequest.ProtoReflect.Descriptor instead.
+func (*ReadPrivateCommentRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReadPrivateCommentRequest) GetFeedbackId() string {
+	if x != nil {
+		return x.FeedbackId
+	}
+	return ""
+}
+
+func (x *ReadPrivateCommentRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *ReadPrivateCommentRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// PrivateComment is the private part of a feedback.
+type PrivateComment struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	FeedbackId     string                 `protobuf:"bytes,1,opt,name=feedback_id,json=feedbackId,proto3" json:"feedback_id,omitempty"`
+	AuthorPersonId string                 `protobuf:"bytes,2,opt,name=author_person_id,json=authorPersonId,proto3" json:"author_person_id,omitempty"`
+	PrivateComment string                 `protobuf:"bytes,3,opt,name=private_comment,json=privateComment,proto3" json:"private_comment,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PrivateComment) Reset() {
+	*x = PrivateComment{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PrivateComment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PrivateComment) ProtoMessage() {}
+
+func (x *PrivateComment) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PrivateComment.ProtoReflect.Descriptor instead.
+func (*PrivateComment) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PrivateComment) GetFeedbackId() string {
+	if x != nil {
+		return x.FeedbackId
+	}
+	return ""
+}
+
+func (x *PrivateComment) GetAuthorPersonId() string {
+	if x != nil {
+		return x.AuthorPersonId
+	}
+	return ""
+}
+
+func (x *PrivateComment) GetPrivateComment() string {
+	if x != nil {
+		return x.PrivateComment
+	}
+	return ""
+}
+
+// PulseSurvey is one side's survey of a pair on one configured day.
+type PulseSurvey struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MatchId   string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	ProgramId string                 `protobuf:"bytes,2,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	PersonId  string                 `protobuf:"bytes,3,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// Days after the pair became active.
+	Day     int32                  `protobuf:"varint,4,opt,name=day,proto3" json:"day,omitempty"`
+	DueTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	// Set once answered.
+	Response      *PulseResponse `protobuf:"bytes,6,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PulseSurvey) Reset() {
+	*x = PulseSurvey{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PulseSurvey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PulseSurvey) ProtoMessage() {}
+
+func (x *PulseSurvey) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PulseSurvey.ProtoReflect.Descriptor instead.
+func (*PulseSurvey) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PulseSurvey) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *PulseSurvey) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *PulseSurvey) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *PulseSurvey) GetDay() int32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *PulseSurvey) GetDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueTime
+	}
+	return nil
+}
+
+func (x *PulseSurvey) GetResponse() *PulseResponse {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+// PulseResponse answers a pulse survey.
+type PulseResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	MatchId   string                 `protobuf:"bytes,2,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	ProgramId string                 `protobuf:"bytes,3,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	PersonId  string                 `protobuf:"bytes,4,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	Day       int32                  `protobuf:"varint,5,opt,name=day,proto3" json:"day,omitempty"`
+	// How satisfied with the mentoring, 1 to 5.
+	Satisfaction int32 `protobuf:"varint,6,opt,name=satisfaction,proto3" json:"satisfaction,omitempty"`
+	// How likely to recommend the program to a colleague, 0 to 10 (NPS).
+	Recommend     int32                  `protobuf:"varint,7,opt,name=recommend,proto3" json:"recommend,omitempty"`
+	Comment       string                 `protobuf:"bytes,8,opt,name=comment,proto3" json:"comment,omitempty"`
+	SubmitTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PulseResponse) Reset() {
+	*x = PulseResponse{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PulseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PulseResponse) ProtoMessage() {}
+
+func (x *PulseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PulseResponse.ProtoReflect.Descriptor instead.
+func (*PulseResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PulseResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PulseResponse) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *PulseResponse) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *PulseResponse) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *PulseResponse) GetDay() int32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *PulseResponse) GetSatisfaction() int32 {
+	if x != nil {
+		return x.Satisfaction
+	}
+	return 0
+}
+
+func (x *PulseResponse) GetRecommend() int32 {
+	if x != nil {
+		return x.Recommend
+	}
+	return 0
+}
+
+func (x *PulseResponse) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+func (x *PulseResponse) GetSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmitTime
+	}
+	return nil
+}
+
+// ListPulseSurveysRequest names a person.
+type ListPulseSurveysRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	PersonId string                 `protobuf:"bytes,1,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	// Only the surveys not answered yet.
+	DueOnly       bool `protobuf:"varint,2,opt,name=due_only,json=dueOnly,proto3" json:"due_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPulseSurveysRequest) Reset() {
+	*x = ListPulseSurveysRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPulseSurveysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPulseSurveysRequest) ProtoMessage() {}
+
+func (x *ListPulseSurveysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPulseSurveysRequest.ProtoReflect.Descriptor instead.
+func (*ListPulseSurveysRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListPulseSurveysRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *ListPulseSurveysRequest) GetDueOnly() bool {
+	if x != nil {
+		return x.DueOnly
+	}
+	return false
+}
+
+// ListPulseSurveysResponse holds a person's surveys, oldest due first.
+type ListPulseSurveysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Surveys       []*PulseSurvey         `protobuf:"bytes,1,rep,name=surveys,proto3" json:"surveys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPulseSurveysResponse) Reset() {
+	*x = ListPulseSurveysResponse{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPulseSurveysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPulseSurveysResponse) ProtoMessage() {}
+
+func (x *ListPulseSurveysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPulseSurveysResponse.ProtoReflect.Descriptor instead.
+func (*ListPulseSurveysResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListPulseSurveysResponse) GetSurveys() []*PulseSurvey {
+	if x != nil {
+		return x.Surveys
+	}
+	return nil
+}
+
+// SubmitPulseResponseRequest answers a survey.
+type SubmitPulseResponseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MatchId       string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	PersonId      string                 `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	Day           int32                  `protobuf:"varint,3,opt,name=day,proto3" json:"day,omitempty"`
+	Satisfaction  int32                  `protobuf:"varint,4,opt,name=satisfaction,proto3" json:"satisfaction,omitempty"`
+	Recommend     int32                  `protobuf:"varint,5,opt,name=recommend,proto3" json:"recommend,omitempty"`
+	Comment       string                 `protobuf:"bytes,6,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitPulseResponseRequest) Reset() {
+	*x = SubmitPulseResponseRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitPulseResponseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitPulseResponseRequest) ProtoMessage() {}
+
+func (x *SubmitPulseResponseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitPulseResponseRequest.ProtoReflect.Descriptor instead.
+func (*SubmitPulseResponseRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SubmitPulseResponseRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *SubmitPulseResponseRequest) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *SubmitPulseResponseRequest) GetDay() int32 {
+	if x != nil {
+		return x.Day
+	}
+	return 0
+}
+
+func (x *SubmitPulseResponseRequest) GetSatisfaction() int32 {
+	if x != nil {
+		return x.Satisfaction
+	}
+	return 0
+}
+
+func (x *SubmitPulseResponseRequest) GetRecommend() int32 {
+	if x != nil {
+		return x.Recommend
+	}
+	return 0
+}
+
+func (x *SubmitPulseResponseRequest) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+// SkillLevel is a self-assessed level in one skill.
+type SkillLevel struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	SkillId string                 `protobuf:"bytes,1,opt,name=skill_id,json=skillId,proto3" json:"skill_id,omitempty"`
+	// 0 (none) to 5 (expert).
+	Level         int32 `protobuf:"varint,2,opt,name=level,proto3" json:"level,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SkillLevel) Reset() {
+	*x = SkillLevel{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SkillLevel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SkillLevel) ProtoMessage() {}
+
+func (x *SkillLevel) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SkillLevel.ProtoReflect.Descriptor instead.
+func (*SkillLevel) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SkillLevel) GetSkillId() string {
+	if x != nil {
+		return x.SkillId
+	}
+	return ""
+}
+
+func (x *SkillLevel) GetLevel() int32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+// SelfAssessment is a participant's levels in one phase.
+type SelfAssessment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ParticipantId string                 `protobuf:"bytes,1,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	ProgramId     string                 `protobuf:"bytes,2,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	PersonId      string                 `protobuf:"bytes,3,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
+	Phase         AssessmentPhase        `protobuf:"varint,4,opt,name=phase,proto3,enum=tandem.evaluation.v1.AssessmentPhase" json:"phase,omitempty"`
+	Levels        []*SkillLevel          `protobuf:"bytes,5,rep,name=levels,proto3" json:"levels,omitempty"`
+	SubmitTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SelfAssessment) Reset() {
+	*x = SelfAssessment{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SelfAssessment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SelfAssessment) ProtoMessage() {}
+
+func (x *SelfAssessment) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SelfAssessment.ProtoReflect.Descriptor instead.
+func (*SelfAssessment) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *SelfAssessment) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *SelfAssessment) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *SelfAssessment) GetPersonId() string {
+	if x != nil {
+		return x.PersonId
+	}
+	return ""
+}
+
+func (x *SelfAssessment) GetPhase() AssessmentPhase {
+	if x != nil {
+		return x.Phase
+	}
+	return AssessmentPhase_ASSESSMENT_PHASE_UNSPECIFIED
+}
+
+func (x *SelfAssessment) GetLevels() []*SkillLevel {
+	if x != nil {
+		return x.Levels
+	}
+	return nil
+}
+
+func (x *SelfAssessment) GetSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmitTime
+	}
+	return nil
+}
+
+// SubmitSelfAssessmentRequest records levels.
+type SubmitSelfAssessmentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ParticipantId string                 `protobuf:"bytes,1,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	Phase         AssessmentPhase        `protobuf:"varint,2,opt,name=phase,proto3,enum=tandem.evaluation.v1.AssessmentPhase" json:"phase,omitempty"`
+	Levels        []*SkillLevel          `protobuf:"bytes,3,rep,name=levels,proto3" json:"levels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitSelfAssessmentRequest) Reset() {
+	*x = SubmitSelfAssessmentRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitSelfAssessmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitSelfAssessmentRequest) ProtoMessage() {}
+
+func (x *SubmitSelfAssessmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitSelfAssessmentRequest.ProtoReflect.Descriptor instead.
+func (*SubmitSelfAssessmentRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SubmitSelfAssessmentRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+func (x *SubmitSelfAssessmentRequest) GetPhase() AssessmentPhase {
+	if x != nil {
+		return x.Phase
+	}
+	return AssessmentPhase_ASSESSMENT_PHASE_UNSPECIFIED
+}
+
+func (x *SubmitSelfAssessmentRequest) GetLevels() []*SkillLevel {
+	if x != nil {
+		return x.Levels
+	}
+	return nil
+}
+
+// ListSelfAssessmentsRequest names a participant.
+type ListSelfAssessmentsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ParticipantId string                 `protobuf:"bytes,1,opt,name=participant_id,json=participantId,proto3" json:"participant_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSelfAssessmentsRequest) Reset() {
+	*x = ListSelfAssessmentsRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSelfAssessmentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSelfAssessmentsRequest) ProtoMessage() {}
+
+func (x *ListSelfAssessmentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSelfAssessmentsRequest.ProtoReflect.Descriptor instead.
+func (*ListSelfAssessmentsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListSelfAssessmentsRequest) GetParticipantId() string {
+	if x != nil {
+		return x.ParticipantId
+	}
+	return ""
+}
+
+// ListSelfAssessmentsResponse holds the PRE and POST assessments made.
+type ListSelfAssessmentsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Assessments   []*SelfAssessment      `protobuf:"bytes,1,rep,name=assessments,proto3" json:"assessments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSelfAssessmentsResponse) Reset() {
+	*x = ListSelfAssessmentsResponse{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSelfAssessmentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSelfAssessmentsResponse) ProtoMessage() {}
+
+func (x *ListSelfAssessmentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSelfAssessmentsResponse.ProtoReflect.Descriptor instead.
+func (*ListSelfAssessmentsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListSelfAssessmentsResponse) GetAssessments() []*SelfAssessment {
+	if x != nil {
+		return x.Assessments
+	}
+	return nil
+}
+
+// MatchHealth is an active pair's relationship health.
+type MatchHealth struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	MatchId        string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	ProgramId      string                 `protobuf:"bytes,2,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	MentorPersonId string                 `protobuf:"bytes,3,opt,name=mentor_person_id,json=mentorPersonId,proto3" json:"mentor_person_id,omitempty"`
+	MenteePersonId string                 `protobuf:"bytes,4,opt,name=mentee_person_id,json=menteePersonId,proto3" json:"mentee_person_id,omitempty"`
+	Status         HealthStatus           `protobuf:"varint,5,opt,name=status,proto3,enum=tandem.evaluation.v1.HealthStatus" json:"status,omitempty"`
+	// Why, for example "no session held for 43 days".
+	Reasons []string `protobuf:"bytes,6,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// Since when the pair has had this status.
+	SinceTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=since_time,json=sinceTime,proto3" json:"since_time,omitempty"`
+	// When the status was last evaluated.
+	EvaluateTime  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=evaluate_time,json=evaluateTime,proto3" json:"evaluate_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MatchHealth) Reset() {
+	*x = MatchHealth{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MatchHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MatchHealth) ProtoMessage() {}
+
+func (x *MatchHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MatchHealth.ProtoReflect.Descriptor instead.
+func (*MatchHealth) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *MatchHealth) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+func (x *MatchHealth) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *MatchHealth) GetMentorPersonId() string {
+	if x != nil {
+		return x.MentorPersonId
+	}
+	return ""
+}
+
+func (x *MatchHealth) GetMenteePersonId() string {
+	if x != nil {
+		return x.MenteePersonId
+	}
+	return ""
+}
+
+func (x *MatchHealth) GetStatus() HealthStatus {
+	if x != nil {
+		return x.Status
+	}
+	return HealthStatus_HEALTH_STATUS_UNSPECIFIED
+}
+
+func (x *MatchHealth) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *MatchHealth) GetSinceTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SinceTime
+	}
+	return nil
+}
+
+func (x *MatchHealth) GetEvaluateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EvaluateTime
+	}
+	return nil
+}
+
+// GetMatchHealthRequest names a pair.
+type GetMatchHealthRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MatchId       string                 `protobuf:"bytes,1,opt,name=match_id,json=matchId,proto3" json:"match_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMatchHealthRequest) Reset() {
+	*x = GetMatchHealthRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMatchHealthRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMatchHealthRequest) ProtoMessage() {}
+
+func (x *GetMatchHealthRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMatchHealthRequest.ProtoReflect.Descriptor instead.
+func (*GetMatchHealthRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *GetMatchHealthRequest) GetMatchId() string {
+	if x != nil {
+		return x.MatchId
+	}
+	return ""
+}
+
+// ListPairsAtRiskRequest names a program.
+type ListPairsAtRiskRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	// The least status listed: NEEDS_ATTENTION or AT_RISK (the default).
+	MinStatus     HealthStatus `protobuf:"varint,2,opt,name=min_status,json=minStatus,proto3,enum=tandem.evaluation.v1.HealthStatus" json:"min_status,omitempty"`
+	PageSize      int32        `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string       `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPairsAtRiskRequest) Reset() {
+	*x = ListPairsAtRiskRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPairsAtRiskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPairsAtRiskRequest) ProtoMessage() {}
+
+func (x *ListPairsAtRiskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPairsAtRiskRequest.ProtoReflect.Descriptor instead.
+func (*ListPairsAtRiskRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListPairsAtRiskRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+func (x *ListPairsAtRiskRequest) GetMinStatus() HealthStatus {
+	if x != nil {
+		return x.MinStatus
+	}
+	return HealthStatus_HEALTH_STATUS_UNSPECIFIED
+}
+
+func (x *ListPairsAtRiskRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPairsAtRiskRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListPairsAtRiskResponse holds a page of pairs.
+type ListPairsAtRiskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Pairs         []*MatchHealth         `protobuf:"bytes,1,rep,name=pairs,proto3" json:"pairs,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPairsAtRiskResponse) Reset() {
+	*x = ListPairsAtRiskResponse{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPairsAtRiskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPairsAtRiskResponse) ProtoMessage() {}
+
+func (x *ListPairsAtRiskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPairsAtRiskResponse.ProtoReflect.Descriptor instead.
+func (*ListPairsAtRiskResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListPairsAtRiskResponse) GetPairs() []*MatchHealth {
+	if x != nil {
+		return x.Pairs
+	}
+	return nil
+}
+
+func (x *ListPairsAtRiskResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ReportFigures are the outcome figures of one group of participants. A
+// figure that needs answers (ratings, NPS, uplift) is left out (and its
+// count is below 5) when fewer than 5 people gave them.
+type ReportFigures struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Distinct people in the group (enrolled at some point).
+	People int32 `protobuf:"varint,1,opt,name=people,proto3" json:"people,omitempty"`
+	// Participants enrolled, and not withdrawn, as mentors and as mentees.
+	EnrolledMentors int32 `protobuf:"varint,2,opt,name=enrolled_mentors,json=enrolledMentors,proto3" json:"enrolled_mentors,omitempty"`
+	EnrolledMentees int32 `protobuf:"varint,3,opt,name=enrolled_mentees,json=enrolledMentees,proto3" json:"enrolled_mentees,omitempty"`
+	// Participants who withdrew.
+	Withdrawn int32 `protobuf:"varint,4,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
+	// Enrolled participants in at least one accepted, active or ended pair.
+	Matched int32 `protobuf:"varint,5,opt,name=matched,proto3" json:"matched,omitempty"`
+	// matched / (enrolled_mentors + enrolled_mentees), 0 to 1.
+	MatchRate float64 `protobuf:"fixed64,6,opt,name=match_rate,json=matchRate,proto3" json:"match_rate,omitempty"`
+	// Pairs accepted, active or ended.
+	Pairs int32 `protobuf:"varint,7,opt,name=pairs,proto3" json:"pairs,omitempty"`
+	// Mean match score of those pairs, 0 to 100.
+	MeanMatchScore float64 `protobuf:"fixed64,8,opt,name=mean_match_score,json=meanMatchScore,proto3" json:"mean_match_score,omitempty"`
+	// Sessions held (completed) by those pairs.
+	SessionsHeld int32 `protobuf:"varint,9,opt,name=sessions_held,json=sessionsHeld,proto3" json:"sessions_held,omitempty"`
+	// sessions_held / pairs.
+	SessionsPerPair float64 `protobuf:"fixed64,10,opt,name=sessions_per_pair,json=sessionsPerPair,proto3" json:"sessions_per_pair,omitempty"`
+	// Session ratings given, and their mean (1 to 5).
+	Ratings    int32    `protobuf:"varint,11,opt,name=ratings,proto3" json:"ratings,omitempty"`
+	MeanRating *float64 `protobuf:"fixed64,12,opt,name=mean_rating,json=meanRating,proto3,oneof" json:"mean_rating,omitempty"`
+	// People who answered a pulse survey, and the Net Promoter Score of
+	// their newest answers: % promoters (9-10) minus % detractors (0-6).
+	NpsRespondents int32    `protobuf:"varint,13,opt,name=nps_respondents,json=npsRespondents,proto3" json:"nps_respondents,omitempty"`
+	Nps            *float64 `protobuf:"fixed64,14,opt,name=nps,proto3,oneof" json:"nps,omitempty"`
+	// Goals of those pairs, and the ones completed; completed / goals.
+	Goals              int32   `protobuf:"varint,15,opt,name=goals,proto3" json:"goals,omitempty"`
+	GoalsCompleted     int32   `protobuf:"varint,16,opt,name=goals_completed,json=goalsCompleted,proto3" json:"goals_completed,omitempty"`
+	GoalCompletionRate float64 `protobuf:"fixed64,17,opt,name=goal_completion_rate,json=goalCompletionRate,proto3" json:"goal_completion_rate,omitempty"`
+	// People with PRE and POST levels in a skill, and the mean of POST - PRE
+	// over every such (person, skill).
+	AssessedPeople int32    `protobuf:"varint,18,opt,name=assessed_people,json=assessedPeople,proto3" json:"assessed_people,omitempty"`
+	MeanUplift     *float64 `protobuf:"fixed64,19,opt,name=mean_uplift,json=meanUplift,proto3,oneof" json:"mean_uplift,omitempty"`
+	// People still employed (not TERMINATED in the directory) / people.
+	RetentionRate float64 `protobuf:"fixed64,20,opt,name=retention_rate,json=retentionRate,proto3" json:"retention_rate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportFigures) Reset() {
+	*x = ReportFigures{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportFigures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportFigures) ProtoMessage() {}
+
+func (x *ReportFigures) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportFigures.ProtoReflect.Descriptor instead.
+func (*ReportFigures) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ReportFigures) GetPeople() int32 {
+	if x != nil {
+		return x.People
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetEnrolledMentors() int32 {
+	if x != nil {
+		return x.EnrolledMentors
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetEnrolledMentees() int32 {
+	if x != nil {
+		return x.EnrolledMentees
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetWithdrawn() int32 {
+	if x != nil {
+		return x.Withdrawn
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetMatched() int32 {
+	if x != nil {
+		return x.Matched
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetMatchRate() float64 {
+	if x != nil {
+		return x.MatchRate
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetPairs() int32 {
+	if x != nil {
+		return x.Pairs
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetMeanMatchScore() float64 {
+	if x != nil {
+		return x.MeanMatchScore
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetSessionsHeld() int32 {
+	if x != nil {
+		return x.SessionsHeld
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetSessionsPerPair() float64 {
+	if x != nil {
+		return x.SessionsPerPair
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetRatings() int32 {
+	if x != nil {
+		return x.Ratings
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetMeanRating() float64 {
+	if x != nil && x.MeanRating != nil {
+		return *x.MeanRating
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetNpsRespondents() int32 {
+	if x != nil {
+		return x.NpsRespondents
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetNps() float64 {
+	if x != nil && x.Nps != nil {
+		return *x.Nps
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetGoals() int32 {
+	if x != nil {
+		return x.Goals
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetGoalsCompleted() int32 {
+	if x != nil {
+		return x.GoalsCompleted
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetGoalCompletionRate() float64 {
+	if x != nil {
+		return x.GoalCompletionRate
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetAssessedPeople() int32 {
+	if x != nil {
+		return x.AssessedPeople
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetMeanUplift() float64 {
+	if x != nil && x.MeanUplift != nil {
+		return *x.MeanUplift
+	}
+	return 0
+}
+
+func (x *ReportFigures) GetRetentionRate() float64 {
+	if x != nil {
+		return x.RetentionRate
+	}
+	return 0
+}
+
+// ReportSegment is one group of participants by a person attribute.
+type ReportSegment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "department" or "seniority_band".
+	Dimension string `protobuf:"bytes,1,opt,name=dimension,proto3" json:"dimension,omitempty"`
+	Value     string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// True when the group has fewer than 5 people: figures are left out.
+	Suppressed    bool           `protobuf:"varint,3,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
+	Figures       *ReportFigures `protobuf:"bytes,4,opt,name=figures,proto3" json:"figures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportSegment) Reset() {
+	*x = ReportSegment{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportSegment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportSegment) ProtoMessage() {}
+
+func (x *ReportSegment) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportSegment.ProtoReflect.Descriptor instead.
+func (*ReportSegment) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ReportSegment) GetDimension() string {
+	if x != nil {
+		return x.Dimension
+	}
+	return ""
+}
+
+func (x *ReportSegment) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *ReportSegment) GetSuppressed() bool {
+	if x != nil {
+		return x.Suppressed
+	}
+	return false
+}
+
+func (x *ReportSegment) GetFigures() *ReportFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
+// ReportWeek is the program as it stood at the end of one week.
+type ReportWeek struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Monday 00:00 UTC that starts the week.
+	WeekStartTime *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=week_start_time,json=weekStartTime,proto3" json:"week_start_time,omitempty"`
+	// True when the program had fewer than 5 people then.
+	Suppressed    bool           `protobuf:"varint,2,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
+	Figures       *ReportFigures `protobuf:"bytes,3,opt,name=figures,proto3" json:"figures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportWeek) Reset() {
+	*x = ReportWeek{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportWeek) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportWeek) ProtoMessage() {}
+
+func (x *ReportWeek) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportWeek.ProtoReflect.Descriptor instead.
+func (*ReportWeek) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ReportWeek) GetWeekStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WeekStartTime
+	}
+	return nil
+}
+
+func (x *ReportWeek) GetSuppressed() bool {
+	if x != nil {
+		return x.Suppressed
+	}
+	return false
+}
+
+func (x *ReportWeek) GetFigures() *ReportFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
 // ProgramReport aggregates a program's outcomes.
 type ProgramReport struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	ProgramId string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
-	// Participants currently enrolled as mentors.
-	EnrolledMentors int32 `protobuf:"varint,2,opt,name=enrolled_mentors,json=enrolledMentors,proto3" json:"enrolled_mentors,omitempty"`
-	// Participants currently enrolled as mentees.
-	EnrolledMentees int32 `protobuf:"varint,3,opt,name=enrolled_mentees,json=enrolledMentees,proto3" json:"enrolled_mentees,omitempty"`
-	// Participants who withdrew.
-	Withdrawn int32 `protobuf:"varint,4,opt,name=withdrawn,proto3" json:"withdrawn,omitempty"`
-	// Time of the newest event reflected in the report.
-	AsOfTime      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// Time of the newest event reflected in the report; every figure is as
+	// of this time.
+	AsOfTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=as_of_time,json=asOfTime,proto3" json:"as_of_time,omitempty"`
+	// The whole program (suppressed below 5 people, like any group).
+	Suppressed bool           `protobuf:"varint,6,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
+	Figures    *ReportFigures `protobuf:"bytes,7,opt,name=figures,proto3" json:"figures,omitempty"`
+	// By department and by seniority band, sorted.
+	Segments []*ReportSegment `protobuf:"bytes,8,rep,name=segments,proto3" json:"segments,omitempty"`
+	// Week by week from the week of the program's first event.
+	Weeks         []*ReportWeek `protobuf:"bytes,9,rep,name=weeks,proto3" json:"weeks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProgramReport) Reset() {
 	*x = ProgramReport{}
-	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[0]
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -54,7 +3051,7 @@ func (x *ProgramReport) String() string {
 func (*ProgramReport) ProtoMessage() {}
 
 func (x *ProgramReport) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[0]
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -67,7 +3064,7 @@ func (x *ProgramReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProgramReport.ProtoReflect.Descriptor instead.
 func (*ProgramReport) Descriptor() ([]byte, []int) {
-	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{0}
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ProgramReport) GetProgramId() string {
@@ -77,30 +3074,37 @@ func (x *ProgramReport) GetProgramId() string {
 	return ""
 }
 
-func (x *ProgramReport) GetEnrolledMentors() int32 {
-	if x != nil {
-		return x.EnrolledMentors
-	}
-	return 0
-}
-
-func (x *ProgramReport) GetEnrolledMentees() int32 {
-	if x != nil {
-		return x.EnrolledMentees
-	}
-	return 0
-}
-
-func (x *ProgramReport) GetWithdrawn() int32 {
-	if x != nil {
-		return x.Withdrawn
-	}
-	return 0
-}
-
 func (x *ProgramReport) GetAsOfTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.AsOfTime
+	}
+	return nil
+}
+
+func (x *ProgramReport) GetSuppressed() bool {
+	if x != nil {
+		return x.Suppressed
+	}
+	return false
+}
+
+func (x *ProgramReport) GetFigures() *ReportFigures {
+	if x != nil {
+		return x.Figures
+	}
+	return nil
+}
+
+func (x *ProgramReport) GetSegments() []*ReportSegment {
+	if x != nil {
+		return x.Segments
+	}
+	return nil
+}
+
+func (x *ProgramReport) GetWeeks() []*ReportWeek {
+	if x != nil {
+		return x.Weeks
 	}
 	return nil
 }
@@ -115,7 +3119,7 @@ type GetProgramReportRequest struct {
 
 func (x *GetProgramReportRequest) Reset() {
 	*x = GetProgramReportRequest{}
-	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[1]
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -127,7 +3131,7 @@ func (x *GetProgramReportRequest) String() string {
 func (*GetProgramReportRequest) ProtoMessage() {}
 
 func (x *GetProgramReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[1]
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -140,7 +3144,7 @@ func (x *GetProgramReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProgramReportRequest.ProtoReflect.Descriptor instead.
 func (*GetProgramReportRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{1}
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetProgramReportRequest) GetProgramId() string {
@@ -150,24 +3154,469 @@ func (x *GetProgramReportRequest) GetProgramId() string {
 	return ""
 }
 
+// ExportProgramReportRequest names a program.
+type ExportProgramReportRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId     string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportProgramReportRequest) Reset() {
+	*x = ExportProgramReportRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportProgramReportRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportProgramReportRequest) ProtoMessage() {}
+
+func (x *ExportProgramReportRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportProgramReportRequest.ProtoReflect.Descriptor instead.
+func (*ExportProgramReportRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ExportProgramReportRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+// GetEvaluationSettingsRequest names a program.
+type GetEvaluationSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProgramId     string                 `protobuf:"bytes,1,opt,name=program_id,json=programId,proto3" json:"program_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEvaluationSettingsRequest) Reset() {
+	*x = GetEvaluationSettingsRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEvaluationSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEvaluationSettingsRequest) ProtoMessage() {}
+
+func (x *GetEvaluationSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEvaluationSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetEvaluationSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *GetEvaluationSettingsRequest) GetProgramId() string {
+	if x != nil {
+		return x.ProgramId
+	}
+	return ""
+}
+
+// UpdateEvaluationSettingsRequest replaces a program's settings.
+type UpdateEvaluationSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *EvaluationSettings    `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateEvaluationSettingsRequest) Reset() {
+	*x = UpdateEvaluationSettingsRequest{}
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateEvaluationSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateEvaluationSettingsRequest) ProtoMessage() {}
+
+func (x *UpdateEvaluationSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_evaluation_v1_evaluation_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateEvaluationSettingsRequest.ProtoReflect.Descriptor instead.
+func (*UpdateEvaluationSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *UpdateEvaluationSettingsRequest) GetSettings() *EvaluationSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
 var File_tandem_evaluation_v1_evaluation_proto protoreflect.FileDescriptor
 
 const file_tandem_evaluation_v1_evaluation_proto_rawDesc = "" +
 	"\n" +
-	"%tandem/evaluation/v1/evaluation.proto\x12\x14tandem.evaluation.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdc\x01\n" +
-	"\rProgramReport\x12\x1d\n" +
+	"%tandem/evaluation/v1/evaluation.proto\x12\x14tandem.evaluation.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x02\n" +
+	"\x12EvaluationSettings\x12(\n" +
 	"\n" +
-	"program_id\x18\x01 \x01(\tR\tprogramId\x12)\n" +
+	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\x12S\n" +
+	"\x12agreement_template\x18\x02 \x01(\v2$.tandem.evaluation.v1.AgreementTermsR\x11agreementTemplate\x12?\n" +
+	"\x11pulse_survey_days\x18\x03 \x03(\x05B\x13\xbaH\x10\x92\x01\r\x10\x14\x18\x01\"\a\x1a\x05\x18\xa1\x0e(\x01R\x0fpulseSurveyDays\x12S\n" +
+	"\x11health_thresholds\x18\x04 \x01(\v2&.tandem.evaluation.v1.HealthThresholdsR\x10healthThresholds\x12;\n" +
+	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"\xfd\x01\n" +
+	"\x10HealthThresholds\x12<\n" +
+	"\x14days_without_session\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xed\x02(\x00R\x12daysWithoutSession\x12/\n" +
+	"\rcancellations\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\rcancellations\x126\n" +
+	"\n" +
+	"low_rating\x18\x03 \x01(\x01B\x17\xbaH\x14\x12\x12\x19\x00\x00\x00\x00\x00\x00\x14@)\x00\x00\x00\x00\x00\x00\x00\x00R\tlowRating\x12B\n" +
+	"\x17unsigned_agreement_days\x18\x04 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xed\x02(\x00R\x15unsignedAgreementDays\"\xdd\x01\n" +
+	"\x0eAgreementTerms\x12)\n" +
+	"\vtopic_scope\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\n" +
+	"topicScope\x122\n" +
+	"\x0fconfidentiality\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\x0fconfidentiality\x125\n" +
+	"\fexpectations\x18\x03 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\x1e\"\ar\x05\x10\x01\x18\xe8\aR\fexpectations\x125\n" +
+	"\x11meeting_structure\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\x10meetingStructure\"\xdb\x04\n" +
+	"\tAgreement\x12\x19\n" +
+	"\bmatch_id\x18\x01 \x01(\tR\amatchId\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x02 \x01(\tR\tprogramId\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x05R\aversion\x12:\n" +
+	"\x05terms\x18\x04 \x01(\v2$.tandem.evaluation.v1.AgreementTermsR\x05terms\x12:\n" +
+	"\x05state\x18\x05 \x01(\x0e2$.tandem.evaluation.v1.AgreementStateR\x05state\x12(\n" +
+	"\x10mentor_person_id\x18\x06 \x01(\tR\x0ementorPersonId\x12(\n" +
+	"\x10mentee_person_id\x18\a \x01(\tR\x0ementeePersonId\x12D\n" +
+	"\x10mentor_sign_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0ementorSignTime\x12D\n" +
+	"\x10mentee_sign_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x0ementeeSignTime\x12(\n" +
+	"\x10author_person_id\x18\n" +
+	" \x01(\tR\x0eauthorPersonId\x12;\n" +
+	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"\xa2\x01\n" +
+	"\x16CreateAgreementRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\x12&\n" +
+	"\tperson_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12:\n" +
+	"\x05terms\x18\x03 \x01(\v2$.tandem.evaluation.v1.AgreementTermsR\x05terms\"^\n" +
+	"\x13GetAgreementRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\x12!\n" +
+	"\aversion\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\aversion\"\xcd\x01\n" +
+	"\x16UpdateAgreementRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\x12&\n" +
+	"\tperson_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12B\n" +
+	"\x05terms\x18\x03 \x01(\v2$.tandem.evaluation.v1.AgreementTermsB\x06\xbaH\x03\xc8\x01\x01R\x05terms\x12!\n" +
+	"\aversion\x18\x04 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\aversion\"\x87\x01\n" +
+	"\x14SignAgreementRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\x12&\n" +
+	"\tperson_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12!\n" +
+	"\aversion\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\aversion\"z\n" +
+	"\tMilestone\x12 \n" +
+	"\x05title\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x05title\x12\x12\n" +
+	"\x04done\x18\x02 \x01(\bR\x04done\x127\n" +
+	"\tdone_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bdoneTime\"\xb4\x05\n" +
+	"\x04Goal\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02id\x12\"\n" +
+	"\bmatch_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\amatchId\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x03 \x01(\tR\tprogramId\x12\x1e\n" +
+	"\x05title\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x05title\x12*\n" +
+	"\vdescription\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\vdescription\x12I\n" +
+	"\n" +
+	"milestones\x18\x06 \x03(\v2\x1f.tandem.evaluation.v1.MilestoneB\b\xbaH\x05\x92\x01\x02\x102R\n" +
+	"milestones\x124\n" +
+	"\x10progress_percent\x18\a \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x0fprogressPercent\x12?\n" +
+	"\x05state\x18\b \x01(\x0e2\x1f.tandem.evaluation.v1.GoalStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12A\n" +
+	"\bdue_date\x18\t \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\adueDate\x12\x1a\n" +
+	"\brevision\x18\n" +
+	" \x01(\x05R\brevision\x12(\n" +
+	"\x10author_person_id\x18\v \x01(\tR\x0eauthorPersonId\x12;\n" +
+	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12?\n" +
+	"\rcomplete_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\fcompleteTime\"s\n" +
+	"\x11CreateGoalRequest\x126\n" +
+	"\x04goal\x18\x01 \x01(\v2\x1a.tandem.evaluation.v1.GoalB\x06\xbaH\x03\xc8\x01\x01R\x04goal\x12&\n" +
+	"\tperson_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\"\xb0\x01\n" +
+	"\x11UpdateGoalRequest\x126\n" +
+	"\x04goal\x18\x01 \x01(\v2\x1a.tandem.evaluation.v1.GoalB\x06\xbaH\x03\xc8\x01\x01R\x04goal\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12&\n" +
+	"\tperson_id\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\"8\n" +
+	"\x10ListGoalsRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\"E\n" +
+	"\x11ListGoalsResponse\x120\n" +
+	"\x05goals\x18\x01 \x03(\v2\x1a.tandem.evaluation.v1.GoalR\x05goals\"\xd0\x02\n" +
+	"\bFeedback\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1d\n" +
+	"\n" +
+	"session_id\x18\x02 \x01(\tR\tsessionId\x12\x19\n" +
+	"\bmatch_id\x18\x03 \x01(\tR\amatchId\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x04 \x01(\tR\tprogramId\x12(\n" +
+	"\x10author_person_id\x18\x05 \x01(\tR\x0eauthorPersonId\x12\x16\n" +
+	"\x06rating\x18\x06 \x01(\x05R\x06rating\x12\x12\n" +
+	"\x04tags\x18\a \x03(\tR\x04tags\x12\x18\n" +
+	"\acomment\x18\b \x01(\tR\acomment\x12.\n" +
+	"\x13has_private_comment\x18\t \x01(\bR\x11hasPrivateComment\x12;\n" +
+	"\vsubmit_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"submitTime\"\x8b\x02\n" +
+	"\x15SubmitFeedbackRequest\x12(\n" +
+	"\n" +
+	"session_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tsessionId\x12&\n" +
+	"\tperson_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12!\n" +
+	"\x06rating\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x05(\x01R\x06rating\x12&\n" +
+	"\x04tags\x18\x04 \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\n" +
+	"\x18\x01\"\x06r\x04\x10\x01\x18(R\x04tags\x12\"\n" +
+	"\acomment\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\acomment\x121\n" +
+	"\x0fprivate_comment\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\x0eprivateComment\"\x8d\x01\n" +
+	"\x13ListFeedbackRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"z\n" +
+	"\x14ListFeedbackResponse\x12:\n" +
+	"\bfeedback\x18\x01 \x03(\v2\x1e.tandem.evaluation.v1.FeedbackR\bfeedback\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x01\n" +
+	"\x19ReadPrivateCommentRequest\x12*\n" +
+	"\vfeedback_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\n" +
+	"feedbackId\x12$\n" +
+	"\tperson_id\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\bpersonId\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\x06reason\"\x84\x01\n" +
+	"\x0ePrivateComment\x12\x1f\n" +
+	"\vfeedback_id\x18\x01 \x01(\tR\n" +
+	"feedbackId\x12(\n" +
+	"\x10author_person_id\x18\x02 \x01(\tR\x0eauthorPersonId\x12'\n" +
+	"\x0fprivate_comment\x18\x03 \x01(\tR\x0eprivateComment\"\xee\x01\n" +
+	"\vPulseSurvey\x12\x19\n" +
+	"\bmatch_id\x18\x01 \x01(\tR\amatchId\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x02 \x01(\tR\tprogramId\x12\x1b\n" +
+	"\tperson_id\x18\x03 \x01(\tR\bpersonId\x12\x10\n" +
+	"\x03day\x18\x04 \x01(\x05R\x03day\x125\n" +
+	"\bdue_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\x12?\n" +
+	"\bresponse\x18\x06 \x01(\v2#.tandem.evaluation.v1.PulseResponseR\bresponse\"\xa1\x02\n" +
+	"\rPulseResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\bmatch_id\x18\x02 \x01(\tR\amatchId\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x03 \x01(\tR\tprogramId\x12\x1b\n" +
+	"\tperson_id\x18\x04 \x01(\tR\bpersonId\x12\x10\n" +
+	"\x03day\x18\x05 \x01(\x05R\x03day\x12\"\n" +
+	"\fsatisfaction\x18\x06 \x01(\x05R\fsatisfaction\x12\x1c\n" +
+	"\trecommend\x18\a \x01(\x05R\trecommend\x12\x18\n" +
+	"\acomment\x18\b \x01(\tR\acomment\x12;\n" +
+	"\vsubmit_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"submitTime\"\\\n" +
+	"\x17ListPulseSurveysRequest\x12&\n" +
+	"\tperson_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12\x19\n" +
+	"\bdue_only\x18\x02 \x01(\bR\adueOnly\"W\n" +
+	"\x18ListPulseSurveysResponse\x12;\n" +
+	"\asurveys\x18\x01 \x03(\v2!.tandem.evaluation.v1.PulseSurveyR\asurveys\"\x81\x02\n" +
+	"\x1aSubmitPulseResponseRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\x12&\n" +
+	"\tperson_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\bpersonId\x12\x19\n" +
+	"\x03day\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x01R\x03day\x12-\n" +
+	"\fsatisfaction\x18\x04 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x05(\x01R\fsatisfaction\x12'\n" +
+	"\trecommend\x18\x05 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\n" +
+	"(\x00R\trecommend\x12\"\n" +
+	"\acomment\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\acomment\"S\n" +
+	"\n" +
+	"SkillLevel\x12$\n" +
+	"\bskill_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\askillId\x12\x1f\n" +
+	"\x05level\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x05(\x00R\x05level\"\xa7\x02\n" +
+	"\x0eSelfAssessment\x12%\n" +
+	"\x0eparticipant_id\x18\x01 \x01(\tR\rparticipantId\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x02 \x01(\tR\tprogramId\x12\x1b\n" +
+	"\tperson_id\x18\x03 \x01(\tR\bpersonId\x12;\n" +
+	"\x05phase\x18\x04 \x01(\x0e2%.tandem.evaluation.v1.AssessmentPhaseR\x05phase\x128\n" +
+	"\x06levels\x18\x05 \x03(\v2 .tandem.evaluation.v1.SkillLevelR\x06levels\x12;\n" +
+	"\vsubmit_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"submitTime\"\xde\x01\n" +
+	"\x1bSubmitSelfAssessmentRequest\x120\n" +
+	"\x0eparticipant_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rparticipantId\x12G\n" +
+	"\x05phase\x18\x02 \x01(\x0e2%.tandem.evaluation.v1.AssessmentPhaseB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x05phase\x12D\n" +
+	"\x06levels\x18\x03 \x03(\v2 .tandem.evaluation.v1.SkillLevelB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x102R\x06levels\"N\n" +
+	"\x1aListSelfAssessmentsRequest\x120\n" +
+	"\x0eparticipant_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\rparticipantId\"e\n" +
+	"\x1bListSelfAssessmentsResponse\x12F\n" +
+	"\vassessments\x18\x01 \x03(\v2$.tandem.evaluation.v1.SelfAssessmentR\vassessments\"\xed\x02\n" +
+	"\vMatchHealth\x12\x19\n" +
+	"\bmatch_id\x18\x01 \x01(\tR\amatchId\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x02 \x01(\tR\tprogramId\x12(\n" +
+	"\x10mentor_person_id\x18\x03 \x01(\tR\x0ementorPersonId\x12(\n" +
+	"\x10mentee_person_id\x18\x04 \x01(\tR\x0ementeePersonId\x12:\n" +
+	"\x06status\x18\x05 \x01(\x0e2\".tandem.evaluation.v1.HealthStatusR\x06status\x12\x18\n" +
+	"\areasons\x18\x06 \x03(\tR\areasons\x129\n" +
+	"\n" +
+	"since_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tsinceTime\x12?\n" +
+	"\revaluate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fevaluateTime\"=\n" +
+	"\x15GetMatchHealthRequest\x12$\n" +
+	"\bmatch_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\amatchId\"\xe3\x01\n" +
+	"\x16ListPairsAtRiskRequest\x12(\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\x12M\n" +
+	"\n" +
+	"min_status\x18\x02 \x01(\x0e2\".tandem.evaluation.v1.HealthStatusB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x01R\tminStatus\x12'\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"z\n" +
+	"\x17ListPairsAtRiskResponse\x127\n" +
+	"\x05pairs\x18\x01 \x03(\v2!.tandem.evaluation.v1.MatchHealthR\x05pairs\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf4\x05\n" +
+	"\rReportFigures\x12\x16\n" +
+	"\x06people\x18\x01 \x01(\x05R\x06people\x12)\n" +
 	"\x10enrolled_mentors\x18\x02 \x01(\x05R\x0fenrolledMentors\x12)\n" +
 	"\x10enrolled_mentees\x18\x03 \x01(\x05R\x0fenrolledMentees\x12\x1c\n" +
-	"\twithdrawn\x18\x04 \x01(\x05R\twithdrawn\x128\n" +
+	"\twithdrawn\x18\x04 \x01(\x05R\twithdrawn\x12\x18\n" +
+	"\amatched\x18\x05 \x01(\x05R\amatched\x12\x1d\n" +
 	"\n" +
-	"as_of_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\"C\n" +
+	"match_rate\x18\x06 \x01(\x01R\tmatchRate\x12\x14\n" +
+	"\x05pairs\x18\a \x01(\x05R\x05pairs\x12(\n" +
+	"\x10mean_match_score\x18\b \x01(\x01R\x0emeanMatchScore\x12#\n" +
+	"\rsessions_held\x18\t \x01(\x05R\fsessionsHeld\x12*\n" +
+	"\x11sessions_per_pair\x18\n" +
+	" \x01(\x01R\x0fsessionsPerPair\x12\x18\n" +
+	"\aratings\x18\v \x01(\x05R\aratings\x12$\n" +
+	"\vmean_rating\x18\f \x01(\x01H\x00R\n" +
+	"meanRating\x88\x01\x01\x12'\n" +
+	"\x0fnps_respondents\x18\r \x01(\x05R\x0enpsRespondents\x12\x15\n" +
+	"\x03nps\x18\x0e \x01(\x01H\x01R\x03nps\x88\x01\x01\x12\x14\n" +
+	"\x05goals\x18\x0f \x01(\x05R\x05goals\x12'\n" +
+	"\x0fgoals_completed\x18\x10 \x01(\x05R\x0egoalsCompleted\x120\n" +
+	"\x14goal_completion_rate\x18\x11 \x01(\x01R\x12goalCompletionRate\x12'\n" +
+	"\x0fassessed_people\x18\x12 \x01(\x05R\x0eassessedPeople\x12$\n" +
+	"\vmean_uplift\x18\x13 \x01(\x01H\x02R\n" +
+	"meanUplift\x88\x01\x01\x12%\n" +
+	"\x0eretention_rate\x18\x14 \x01(\x01R\rretentionRateB\x0e\n" +
+	"\f_mean_ratingB\x06\n" +
+	"\x04_npsB\x0e\n" +
+	"\f_mean_uplift\"\xa2\x01\n" +
+	"\rReportSegment\x12\x1c\n" +
+	"\tdimension\x18\x01 \x01(\tR\tdimension\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12\x1e\n" +
+	"\n" +
+	"suppressed\x18\x03 \x01(\bR\n" +
+	"suppressed\x12=\n" +
+	"\afigures\x18\x04 \x01(\v2#.tandem.evaluation.v1.ReportFiguresR\afigures\"\xaf\x01\n" +
+	"\n" +
+	"ReportWeek\x12B\n" +
+	"\x0fweek_start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\rweekStartTime\x12\x1e\n" +
+	"\n" +
+	"suppressed\x18\x02 \x01(\bR\n" +
+	"suppressed\x12=\n" +
+	"\afigures\x18\x03 \x01(\v2#.tandem.evaluation.v1.ReportFiguresR\afigures\"\x81\x03\n" +
+	"\rProgramReport\x12\x1d\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tR\tprogramId\x128\n" +
+	"\n" +
+	"as_of_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\basOfTime\x12\x1e\n" +
+	"\n" +
+	"suppressed\x18\x06 \x01(\bR\n" +
+	"suppressed\x12=\n" +
+	"\afigures\x18\a \x01(\v2#.tandem.evaluation.v1.ReportFiguresR\afigures\x12?\n" +
+	"\bsegments\x18\b \x03(\v2#.tandem.evaluation.v1.ReportSegmentR\bsegments\x126\n" +
+	"\x05weeks\x18\t \x03(\v2 .tandem.evaluation.v1.ReportWeekR\x05weeksJ\x04\b\x02\x10\x03J\x04\b\x03\x10\x04J\x04\b\x04\x10\x05R\x10enrolled_mentorsR\x10enrolled_menteesR\twithdrawn\"C\n" +
 	"\x17GetProgramReportRequest\x12(\n" +
 	"\n" +
-	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId2\xa6\x01\n" +
-	"\x11EvaluationService\x12\x90\x01\n" +
-	"\x10GetProgramReport\x12-.tandem.evaluation.v1.GetProgramReportRequest\x1a#.tandem.evaluation.v1.ProgramReport\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/programs/{program_id}/reportBGZEgithub.com/tandem-oss/tandem/gen/go/tandem/evaluation/v1;evaluationv1b\x06proto3"
+	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\"F\n" +
+	"\x1aExportProgramReportRequest\x12(\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\"H\n" +
+	"\x1cGetEvaluationSettingsRequest\x12(\n" +
+	"\n" +
+	"program_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tprogramId\"o\n" +
+	"\x1fUpdateEvaluationSettingsRequest\x12L\n" +
+	"\bsettings\x18\x01 \x01(\v2(.tandem.evaluation.v1.EvaluationSettingsB\x06\xbaH\x03\xc8\x01\x01R\bsettings*h\n" +
+	"\x0eAgreementState\x12\x1f\n" +
+	"\x1bAGREEMENT_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15AGREEMENT_STATE_DRAFT\x10\x01\x12\x1a\n" +
+	"\x16AGREEMENT_STATE_SIGNED\x10\x02*p\n" +
+	"\tGoalState\x12\x1a\n" +
+	"\x16GOAL_STATE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fGOAL_STATE_OPEN\x10\x01\x12\x18\n" +
+	"\x14GOAL_STATE_COMPLETED\x10\x02\x12\x18\n" +
+	"\x14GOAL_STATE_ABANDONED\x10\x03*h\n" +
+	"\x0fAssessmentPhase\x12 \n" +
+	"\x1cASSESSMENT_PHASE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14ASSESSMENT_PHASE_PRE\x10\x01\x12\x19\n" +
+	"\x15ASSESSMENT_PHASE_POST\x10\x02*\x87\x01\n" +
+	"\fHealthStatus\x12\x1d\n" +
+	"\x19HEALTH_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16HEALTH_STATUS_ON_TRACK\x10\x01\x12!\n" +
+	"\x1dHEALTH_STATUS_NEEDS_ATTENTION\x10\x02\x12\x19\n" +
+	"\x15HEALTH_STATUS_AT_RISK\x10\x032\x87\x18\n" +
+	"\x11EvaluationService\x12\xab\x01\n" +
+	"\x15GetEvaluationSettings\x122.tandem.evaluation.v1.GetEvaluationSettingsRequest\x1a(.tandem.evaluation.v1.EvaluationSettings\"4\x82\xd3\xe4\x93\x02.\x12,/v1/programs/{program_id}/evaluationSettings\x12\xc4\x01\n" +
+	"\x18UpdateEvaluationSettings\x125.tandem.evaluation.v1.UpdateEvaluationSettingsRequest\x1a(.tandem.evaluation.v1.EvaluationSettings\"G\x82\xd3\xe4\x93\x02A:\bsettings\x1a5/v1/programs/{settings.program_id}/evaluationSettings\x12\x8d\x01\n" +
+	"\x0fCreateAgreement\x12,.tandem.evaluation.v1.CreateAgreementRequest\x1a\x1f.tandem.evaluation.v1.Agreement\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/matches/{match_id}/agreement\x12\x84\x01\n" +
+	"\fGetAgreement\x12).tandem.evaluation.v1.GetAgreementRequest\x1a\x1f.tandem.evaluation.v1.Agreement\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/matches/{match_id}/agreement\x12\x94\x01\n" +
+	"\x0fUpdateAgreement\x12,.tandem.evaluation.v1.UpdateAgreementRequest\x1a\x1f.tandem.evaluation.v1.Agreement\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/matches/{match_id}/agreement:update\x12\x8e\x01\n" +
+	"\rSignAgreement\x12*.tandem.evaluation.v1.SignAgreementRequest\x1a\x1f.tandem.evaluation.v1.Agreement\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/matches/{match_id}/agreement:sign\x12\x82\x01\n" +
+	"\n" +
+	"CreateGoal\x12'.tandem.evaluation.v1.CreateGoalRequest\x1a\x1a.tandem.evaluation.v1.Goal\"/\x82\xd3\xe4\x93\x02):\x04goal\"!/v1/matches/{goal.match_id}/goals\x12t\n" +
+	"\n" +
+	"UpdateGoal\x12'.tandem.evaluation.v1.UpdateGoalRequest\x1a\x1a.tandem.evaluation.v1.Goal\"!\x82\xd3\xe4\x93\x02\x1b:\x04goal2\x13/v1/goals/{goal.id}\x12\x82\x01\n" +
+	"\tListGoals\x12&.tandem.evaluation.v1.ListGoalsRequest\x1a'.tandem.evaluation.v1.ListGoalsResponse\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/matches/{match_id}/goals\x12\x8c\x01\n" +
+	"\x0eSubmitFeedback\x12+.tandem.evaluation.v1.SubmitFeedbackRequest\x1a\x1e.tandem.evaluation.v1.Feedback\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/sessions/{session_id}/feedback\x12\x8e\x01\n" +
+	"\fListFeedback\x12).tandem.evaluation.v1.ListFeedbackRequest\x1a*.tandem.evaluation.v1.ListFeedbackResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/matches/{match_id}/feedback\x12\xa5\x01\n" +
+	"\x12ReadPrivateComment\x12/.tandem.evaluation.v1.ReadPrivateCommentRequest\x1a$.tandem.evaluation.v1.PrivateComment\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/feedback/{feedback_id}:readPrivateComment\x12\x9e\x01\n" +
+	"\x10ListPulseSurveys\x12-.tandem.evaluation.v1.ListPulseSurveysRequest\x1a..tandem.evaluation.v1.ListPulseSurveysResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/people/{person_id}/pulseSurveys\x12\x9e\x01\n" +
+	"\x13SubmitPulseResponse\x120.tandem.evaluation.v1.SubmitPulseResponseRequest\x1a#.tandem.evaluation.v1.PulseResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/matches/{match_id}/pulseResponses\x12\xad\x01\n" +
+	"\x14SubmitSelfAssessment\x121.tandem.evaluation.v1.SubmitSelfAssessmentRequest\x1a$.tandem.evaluation.v1.SelfAssessment\"<\x82\xd3\xe4\x93\x026:\x01*\"1/v1/participants/{participant_id}/selfAssessments\x12\xb5\x01\n" +
+	"\x13ListSelfAssessments\x120.tandem.evaluation.v1.ListSelfAssessmentsRequest\x1a1.tandem.evaluation.v1.ListSelfAssessmentsResponse\"9\x82\xd3\xe4\x93\x023\x121/v1/participants/{participant_id}/selfAssessments\x12\x87\x01\n" +
+	"\x0eGetMatchHealth\x12+.tandem.evaluation.v1.GetMatchHealthRequest\x1a!.tandem.evaluation.v1.MatchHealth\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/matches/{match_id}/health\x12\x9d\x01\n" +
+	"\x0fListPairsAtRisk\x12,.tandem.evaluation.v1.ListPairsAtRiskRequest\x1a-.tandem.evaluation.v1.ListPairsAtRiskResponse\"-\x82\xd3\xe4\x93\x02'\x12%/v1/programs/{program_id}/pairsAtRisk\x12\x90\x01\n" +
+	"\x10GetProgramReport\x12-.tandem.evaluation.v1.GetProgramReportRequest\x1a#.tandem.evaluation.v1.ProgramReport\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/programs/{program_id}/report\x12\x8e\x01\n" +
+	"\x13ExportProgramReport\x120.tandem.evaluation.v1.ExportProgramReportRequest\x1a\x14.google.api.HttpBody\"/\x82\xd3\xe4\x93\x02)\x12'/v1/programs/{program_id}/report:exportBGZEgithub.com/tandem-oss/tandem/gen/go/tandem/evaluation/v1;evaluationv1b\x06proto3"
 
 var (
 	file_tandem_evaluation_v1_evaluation_proto_rawDescOnce sync.Once
@@ -181,21 +3630,151 @@ func file_tandem_evaluation_v1_evaluation_proto_rawDescGZIP() []byte {
 	return file_tandem_evaluation_v1_evaluation_proto_rawDescData
 }
 
-var file_tandem_evaluation_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_tandem_evaluation_v1_evaluation_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_tandem_evaluation_v1_evaluation_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_tandem_evaluation_v1_evaluation_proto_goTypes = []any{
-	(*ProgramReport)(nil),           // 0: tandem.evaluation.v1.ProgramReport
-	(*GetProgramReportRequest)(nil), // 1: tandem.evaluation.v1.GetProgramReportRequest
-	(*timestamppb.Timestamp)(nil),   // 2: google.protobuf.Timestamp
+	(AgreementState)(0),                     // 0: tandem.evaluation.v1.AgreementState
+	(GoalState)(0),                          // 1: tandem.evaluation.v1.GoalState
+	(AssessmentPhase)(0),                    // 2: tandem.evaluation.v1.AssessmentPhase
+	(HealthStatus)(0),                       // 3: tandem.evaluation.v1.HealthStatus
+	(*EvaluationSettings)(nil),              // 4: tandem.evaluation.v1.EvaluationSettings
+	(*HealthThresholds)(nil),                // 5: tandem.evaluation.v1.HealthThresholds
+	(*AgreementTerms)(nil),                  // 6: tandem.evaluation.v1.AgreementTerms
+	(*Agreement)(nil),                       // 7: tandem.evaluation.v1.Agreement
+	(*CreateAgreementRequest)(nil),          // 8: tandem.evaluation.v1.CreateAgreementRequest
+	(*GetAgreementRequest)(nil),             // 9: tandem.evaluation.v1.GetAgreementRequest
+	(*UpdateAgreementRequest)(nil),          // 10: tandem.evaluation.v1.UpdateAgreementRequest
+	(*SignAgreementRequest)(nil),            // 11: tandem.evaluation.v1.SignAgreementRequest
+	(*Milestone)(nil),                       // 12: tandem.evaluation.v1.Milestone
+	(*Goal)(nil),                            // 13: tandem.evaluation.v1.Goal
+	(*CreateGoalRequest)(nil),               // 14: tandem.evaluation.v1.CreateGoalRequest
+	(*UpdateGoalRequest)(nil),               // 15: tandem.evaluation.v1.UpdateGoalRequest
+	(*ListGoalsRequest)(nil),                // 16: tandem.evaluation.v1.ListGoalsRequest
+	(*ListGoalsResponse)(nil),               // 17: tandem.evaluation.v1.ListGoalsResponse
+	(*Feedback)(nil),                        // 18: tandem.evaluation.v1.Feedback
+	(*SubmitFeedbackRequest)(nil),           // 19: tandem.evaluation.v1.SubmitFeedbackRequest
+	(*ListFeedbackRequest)(nil),             // 20: tandem.evaluation.v1.ListFeedbackRequest
+	(*ListFeedbackResponse)(nil),            // 21: tandem.evaluation.v1.ListFeedbackResponse
+	(*ReadPrivateCommentRequest)(nil),       // 22: tandem.evaluation.v1.ReadPrivateCommentRequest
+	(*PrivateComment)(nil),                  // 23: tandem.evaluation.v1.PrivateComment
+	(*PulseSurvey)(nil),                     // 24: tandem.evaluation.v1.PulseSurvey
+	(*PulseResponse)(nil),                   // 25: tandem.evaluation.v1.PulseResponse
+	(*ListPulseSurveysRequest)(nil),         // 26: tandem.evaluation.v1.ListPulseSurveysRequest
+	(*ListPulseSurveysResponse)(nil),        // 27: tandem.evaluation.v1.ListPulseSurveysResponse
+	(*SubmitPulseResponseRequest)(nil),      // 28: tandem.evaluation.v1.SubmitPulseResponseRequest
+	(*SkillLevel)(nil),                      // 29: tandem.evaluation.v1.SkillLevel
+	(*SelfAssessment)(nil),                  // 30: tandem.evaluation.v1.SelfAssessment
+	(*SubmitSelfAssessmentRequest)(nil),     // 31: tandem.evaluation.v1.SubmitSelfAssessmentRequest
+	(*ListSelfAssessmentsRequest)(nil),      // 32: tandem.evaluation.v1.ListSelfAssessmentsRequest
+	(*ListSelfAssessmentsResponse)(nil),     // 33: tandem.evaluation.v1.ListSelfAssessmentsResponse
+	(*MatchHealth)(nil),                     // 34: tandem.evaluation.v1.MatchHealth
+	(*GetMatchHealthRequest)(nil),           // 35: tandem.evaluation.v1.GetMatchHealthRequest
+	(*ListPairsAtRiskRequest)(nil),          // 36: tandem.evaluation.v1.ListPairsAtRiskRequest
+	(*ListPairsAtRiskResponse)(nil),         // 37: tandem.evaluation.v1.ListPairsAtRiskResponse
+	(*ReportFigures)(nil),                   // 38: tandem.evaluation.v1.ReportFigures
+	(*ReportSegment)(nil),                   // 39: tandem.evaluation.v1.ReportSegment
+	(*ReportWeek)(nil),                      // 40: tandem.evaluation.v1.ReportWeek
+	(*ProgramReport)(nil),                   // 41: tandem.evaluation.v1.ProgramReport
+	(*GetProgramReportRequest)(nil),         // 42: tandem.evaluation.v1.GetProgramReportRequest
+	(*ExportProgramReportRequest)(nil),      // 43: tandem.evaluation.v1.ExportProgramReportRequest
+	(*GetEvaluationSettingsRequest)(nil),    // 44: tandem.evaluation.v1.GetEvaluationSettingsRequest
+	(*UpdateEvaluationSettingsRequest)(nil), // 45: tandem.evaluation.v1.UpdateEvaluationSettingsRequest
+	(*timestamppb.Timestamp)(nil),           // 46: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),           // 47: google.protobuf.FieldMask
+	(*httpbody.HttpBody)(nil),               // 48: google.api.HttpBody
 }
 var file_tandem_evaluation_v1_evaluation_proto_depIdxs = []int32{
-	2, // 0: tandem.evaluation.v1.ProgramReport.as_of_time:type_name -> google.protobuf.Timestamp
-	1, // 1: tandem.evaluation.v1.EvaluationService.GetProgramReport:input_type -> tandem.evaluation.v1.GetProgramReportRequest
-	0, // 2: tandem.evaluation.v1.EvaluationService.GetProgramReport:output_type -> tandem.evaluation.v1.ProgramReport
-	2, // [2:3] is the sub-list for method output_type
-	1, // [1:2] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	6,  // 0: tandem.evaluation.v1.EvaluationSettings.agreement_template:type_name -> tandem.evaluation.v1.AgreementTerms
+	5,  // 1: tandem.evaluation.v1.EvaluationSettings.health_thresholds:type_name -> tandem.evaluation.v1.HealthThresholds
+	46, // 2: tandem.evaluation.v1.EvaluationSettings.update_time:type_name -> google.protobuf.Timestamp
+	6,  // 3: tandem.evaluation.v1.Agreement.terms:type_name -> tandem.evaluation.v1.AgreementTerms
+	0,  // 4: tandem.evaluation.v1.Agreement.state:type_name -> tandem.evaluation.v1.AgreementState
+	46, // 5: tandem.evaluation.v1.Agreement.mentor_sign_time:type_name -> google.protobuf.Timestamp
+	46, // 6: tandem.evaluation.v1.Agreement.mentee_sign_time:type_name -> google.protobuf.Timestamp
+	46, // 7: tandem.evaluation.v1.Agreement.create_time:type_name -> google.protobuf.Timestamp
+	46, // 8: tandem.evaluation.v1.Agreement.update_time:type_name -> google.protobuf.Timestamp
+	6,  // 9: tandem.evaluation.v1.CreateAgreementRequest.terms:type_name -> tandem.evaluation.v1.AgreementTerms
+	6,  // 10: tandem.evaluation.v1.UpdateAgreementRequest.terms:type_name -> tandem.evaluation.v1.AgreementTerms
+	46, // 11: tandem.evaluation.v1.Milestone.done_time:type_name -> google.protobuf.Timestamp
+	12, // 12: tandem.evaluation.v1.Goal.milestones:type_name -> tandem.evaluation.v1.Milestone
+	1,  // 13: tandem.evaluation.v1.Goal.state:type_name -> tandem.evaluation.v1.GoalState
+	46, // 14: tandem.evaluation.v1.Goal.create_time:type_name -> google.protobuf.Timestamp
+	46, // 15: tandem.evaluation.v1.Goal.update_time:type_name -> google.protobuf.Timestamp
+	46, // 16: tandem.evaluation.v1.Goal.complete_time:type_name -> google.protobuf.Timestamp
+	13, // 17: tandem.evaluation.v1.CreateGoalRequest.goal:type_name -> tandem.evaluation.v1.Goal
+	13, // 18: tandem.evaluation.v1.UpdateGoalRequest.goal:type_name -> tandem.evaluation.v1.Goal
+	47, // 19: tandem.evaluation.v1.UpdateGoalRequest.update_mask:type_name -> google.protobuf.FieldMask
+	13, // 20: tandem.evaluation.v1.ListGoalsResponse.goals:type_name -> tandem.evaluation.v1.Goal
+	46, // 21: tandem.evaluation.v1.Feedback.submit_time:type_name -> google.protobuf.Timestamp
+	18, // 22: tandem.evaluation.v1.ListFeedbackResponse.feedback:type_name -> tandem.evaluation.v1.Feedback
+	46, // 23: tandem.evaluation.v1.PulseSurvey.due_time:type_name -> google.protobuf.Timestamp
+	25, // 24: tandem.evaluation.v1.PulseSurvey.response:type_name -> tandem.evaluation.v1.PulseResponse
+	46, // 25: tandem.evaluation.v1.PulseResponse.submit_time:type_name -> google.protobuf.Timestamp
+	24, // 26: tandem.evaluation.v1.ListPulseSurveysResponse.surveys:type_name -> tandem.evaluation.v1.PulseSurvey
+	2,  // 27: tandem.evaluation.v1.SelfAssessment.phase:type_name -> tandem.evaluation.v1.AssessmentPhase
+	29, // 28: tandem.evaluation.v1.SelfAssessment.levels:type_name -> tandem.evaluation.v1.SkillLevel
+	46, // 29: tandem.evaluation.v1.SelfAssessment.submit_time:type_name -> google.protobuf.Timestamp
+	2,  // 30: tandem.evaluation.v1.SubmitSelfAssessmentRequest.phase:type_name -> tandem.evaluation.v1.AssessmentPhase
+	29, // 31: tandem.evaluation.v1.SubmitSelfAssessmentRequest.levels:type_name -> tandem.evaluation.v1.SkillLevel
+	30, // 32: tandem.evaluation.v1.ListSelfAssessmentsResponse.assessments:type_name -> tandem.evaluation.v1.SelfAssessment
+	3,  // 33: tandem.evaluation.v1.MatchHealth.status:type_name -> tandem.evaluation.v1.HealthStatus
+	46, // 34: tandem.evaluation.v1.MatchHealth.since_time:type_name -> google.protobuf.Timestamp
+	46, // 35: tandem.evaluation.v1.MatchHealth.evaluate_time:type_name -> google.protobuf.Timestamp
+	3,  // 36: tandem.evaluation.v1.ListPairsAtRiskRequest.min_status:type_name -> tandem.evaluation.v1.HealthStatus
+	34, // 37: tandem.evaluation.v1.ListPairsAtRiskResponse.pairs:type_name -> tandem.evaluation.v1.MatchHealth
+	38, // 38: tandem.evaluation.v1.ReportSegment.figures:type_name -> tandem.evaluation.v1.ReportFigures
+	46, // 39: tandem.evaluation.v1.ReportWeek.week_start_time:type_name -> google.protobuf.Timestamp
+	38, // 40: tandem.evaluation.v1.ReportWeek.figures:type_name -> tandem.evaluation.v1.ReportFigures
+	46, // 41: tandem.evaluation.v1.ProgramReport.as_of_time:type_name -> google.protobuf.Timestamp
+	38, // 42: tandem.evaluation.v1.ProgramReport.figures:type_name -> tandem.evaluation.v1.ReportFigures
+	39, // 43: tandem.evaluation.v1.ProgramReport.segments:type_name -> tandem.evaluation.v1.ReportSegment
+	40, // 44: tandem.evaluation.v1.ProgramReport.weeks:type_name -> tandem.evaluation.v1.ReportWeek
+	4,  // 45: tandem.evaluation.v1.UpdateEvaluationSettingsRequest.settings:type_name -> tandem.evaluation.v1.EvaluationSettings
+	44, // 46: tandem.evaluation.v1.EvaluationService.GetEvaluationSettings:input_type -> tandem.evaluation.v1.GetEvaluationSettingsRequest
+	45, // 47: tandem.evaluation.v1.EvaluationService.UpdateEvaluationSettings:input_type -> tandem.evaluation.v1.UpdateEvaluationSettingsRequest
+	8,  // 48: tandem.evaluation.v1.EvaluationService.CreateAgreement:input_type -> tandem.evaluation.v1.CreateAgreementRequest
+	9,  // 49: tandem.evaluation.v1.EvaluationService.GetAgreement:input_type -> tandem.evaluation.v1.GetAgreementRequest
+	10, // 50: tandem.evaluation.v1.EvaluationService.UpdateAgreement:input_type -> tandem.evaluation.v1.UpdateAgreementRequest
+	11, // 51: tandem.evaluation.v1.EvaluationService.SignAgreement:input_type -> tandem.evaluation.v1.SignAgreementRequest
+	14, // 52: tandem.evaluation.v1.EvaluationService.CreateGoal:input_type -> tandem.evaluation.v1.CreateGoalRequest
+	15, // 53: tandem.evaluation.v1.EvaluationService.UpdateGoal:input_type -> tandem.evaluation.v1.UpdateGoalRequest
+	16, // 54: tandem.evaluation.v1.EvaluationService.ListGoals:input_type -> tandem.evaluation.v1.ListGoalsRequest
+	19, // 55: tandem.evaluation.v1.EvaluationService.SubmitFeedback:input_type -> tandem.evaluation.v1.SubmitFeedbackRequest
+	20, // 56: tandem.evaluation.v1.EvaluationService.ListFeedback:input_type -> tandem.evaluation.v1.ListFeedbackRequest
+	22, // 57: tandem.evaluation.v1.EvaluationService.ReadPrivateComment:input_type -> tandem.evaluation.v1.ReadPrivateCommentRequest
+	26, // 58: tandem.evaluation.v1.EvaluationService.ListPulseSurveys:input_type -> tandem.evaluation.v1.ListPulseSurveysRequest
+	28, // 59: tandem.evaluation.v1.EvaluationService.SubmitPulseResponse:input_type -> tandem.evaluation.v1.SubmitPulseResponseRequest
+	31, // 60: tandem.evaluation.v1.EvaluationService.SubmitSelfAssessment:input_type -> tandem.evaluation.v1.SubmitSelfAssessmentRequest
+	32, // 61: tandem.evaluation.v1.EvaluationService.ListSelfAssessments:input_type -> tandem.evaluation.v1.ListSelfAssessmentsRequest
+	35, // 62: tandem.evaluation.v1.EvaluationService.GetMatchHealth:input_type -> tandem.evaluation.v1.GetMatchHealthRequest
+	36, // 63: tandem.evaluation.v1.EvaluationService.ListPairsAtRisk:input_type -> tandem.evaluation.v1.ListPairsAtRiskRequest
+	42, // 64: tandem.evaluation.v1.EvaluationService.GetProgramReport:input_type -> tandem.evaluation.v1.GetProgramReportRequest
+	43, // 65: tandem.evaluation.v1.EvaluationService.ExportProgramReport:input_type -> tandem.evaluation.v1.ExportProgramReportRequest
+	4,  // 66: tandem.evaluation.v1.EvaluationService.GetEvaluationSettings:output_type -> tandem.evaluation.v1.EvaluationSettings
+	4,  // 67: tandem.evaluation.v1.EvaluationService.UpdateEvaluationSettings:output_type -> tandem.evaluation.v1.EvaluationSettings
+	7,  // 68: tandem.evaluation.v1.EvaluationService.CreateAgreement:output_type -> tandem.evaluation.v1.Agreement
+	7,  // 69: tandem.evaluation.v1.EvaluationService.GetAgreement:output_type -> tandem.evaluation.v1.Agreement
+	7,  // 70: tandem.evaluation.v1.EvaluationService.UpdateAgreement:output_type -> tandem.evaluation.v1.Agreement
+	7,  // 71: tandem.evaluation.v1.EvaluationService.SignAgreement:output_type -> tandem.evaluation.v1.Agreement
+	13, // 72: tandem.evaluation.v1.EvaluationService.CreateGoal:output_type -> tandem.evaluation.v1.Goal
+	13, // 73: tandem.evaluation.v1.EvaluationService.UpdateGoal:output_type -> tandem.evaluation.v1.Goal
+	17, // 74: tandem.evaluation.v1.EvaluationService.ListGoals:output_type -> tandem.evaluation.v1.ListGoalsResponse
+	18, // 75: tandem.evaluation.v1.EvaluationService.SubmitFeedback:output_type -> tandem.evaluation.v1.Feedback
+	21, // 76: tandem.evaluation.v1.EvaluationService.ListFeedback:output_type -> tandem.evaluation.v1.ListFeedbackResponse
+	23, // 77: tandem.evaluation.v1.EvaluationService.ReadPrivateComment:output_type -> tandem.evaluation.v1.PrivateComment
+	27, // 78: tandem.evaluation.v1.EvaluationService.ListPulseSurveys:output_type -> tandem.evaluation.v1.ListPulseSurveysResponse
+	25, // 79: tandem.evaluation.v1.EvaluationService.SubmitPulseResponse:output_type -> tandem.evaluation.v1.PulseResponse
+	30, // 80: tandem.evaluation.v1.EvaluationService.SubmitSelfAssessment:output_type -> tandem.evaluation.v1.SelfAssessment
+	33, // 81: tandem.evaluation.v1.EvaluationService.ListSelfAssessments:output_type -> tandem.evaluation.v1.ListSelfAssessmentsResponse
+	34, // 82: tandem.evaluation.v1.EvaluationService.GetMatchHealth:output_type -> tandem.evaluation.v1.MatchHealth
+	37, // 83: tandem.evaluation.v1.EvaluationService.ListPairsAtRisk:output_type -> tandem.evaluation.v1.ListPairsAtRiskResponse
+	41, // 84: tandem.evaluation.v1.EvaluationService.GetProgramReport:output_type -> tandem.evaluation.v1.ProgramReport
+	48, // 85: tandem.evaluation.v1.EvaluationService.ExportProgramReport:output_type -> google.api.HttpBody
+	66, // [66:86] is the sub-list for method output_type
+	46, // [46:66] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_tandem_evaluation_v1_evaluation_proto_init() }
@@ -203,18 +3782,20 @@ func file_tandem_evaluation_v1_evaluation_proto_init() {
 	if File_tandem_evaluation_v1_evaluation_proto != nil {
 		return
 	}
+	file_tandem_evaluation_v1_evaluation_proto_msgTypes[34].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_evaluation_v1_evaluation_proto_rawDesc), len(file_tandem_evaluation_v1_evaluation_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   2,
+			NumEnums:      4,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_tandem_evaluation_v1_evaluation_proto_goTypes,
 		DependencyIndexes: file_tandem_evaluation_v1_evaluation_proto_depIdxs,
+		EnumInfos:         file_tandem_evaluation_v1_evaluation_proto_enumTypes,
 		MessageInfos:      file_tandem_evaluation_v1_evaluation_proto_msgTypes,
 	}.Build()
 	File_tandem_evaluation_v1_evaluation_proto = out.File

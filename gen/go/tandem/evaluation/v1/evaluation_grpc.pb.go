@@ -8,6 +8,7 @@ package evaluationv1
 
 import (
 	context "context"
+	httpbody "google.golang.org/genproto/googleapis/api/httpbody"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -19,21 +20,98 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	EvaluationService_GetProgramReport_FullMethodName = "/tandem.evaluation.v1.EvaluationService/GetProgramReport"
+	EvaluationService_GetEvaluationSettings_FullMethodName    = "/tandem.evaluation.v1.EvaluationService/GetEvaluationSettings"
+	EvaluationService_UpdateEvaluationSettings_FullMethodName = "/tandem.evaluation.v1.EvaluationService/UpdateEvaluationSettings"
+	EvaluationService_CreateAgreement_FullMethodName          = "/tandem.evaluation.v1.EvaluationService/CreateAgreement"
+	EvaluationService_GetAgreement_FullMethodName             = "/tandem.evaluation.v1.EvaluationService/GetAgreement"
+	EvaluationService_UpdateAgreement_FullMethodName          = "/tandem.evaluation.v1.EvaluationService/UpdateAgreement"
+	EvaluationService_SignAgreement_FullMethodName            = "/tandem.evaluation.v1.EvaluationService/SignAgreement"
+	EvaluationService_CreateGoal_FullMethodName               = "/tandem.evaluation.v1.EvaluationService/CreateGoal"
+	EvaluationService_UpdateGoal_FullMethodName               = "/tandem.evaluation.v1.EvaluationService/UpdateGoal"
+	EvaluationService_ListGoals_FullMethodName                = "/tandem.evaluation.v1.EvaluationService/ListGoals"
+	EvaluationService_SubmitFeedback_FullMethodName           = "/tandem.evaluation.v1.EvaluationService/SubmitFeedback"
+	EvaluationService_ListFeedback_FullMethodName             = "/tandem.evaluation.v1.EvaluationService/ListFeedback"
+	EvaluationService_ReadPrivateComment_FullMethodName       = "/tandem.evaluation.v1.EvaluationService/ReadPrivateComment"
+	EvaluationService_ListPulseSurveys_FullMethodName         = "/tandem.evaluation.v1.EvaluationService/ListPulseSurveys"
+	EvaluationService_SubmitPulseResponse_FullMethodName      = "/tandem.evaluation.v1.EvaluationService/SubmitPulseResponse"
+	EvaluationService_SubmitSelfAssessment_FullMethodName     = "/tandem.evaluation.v1.EvaluationService/SubmitSelfAssessment"
+	EvaluationService_ListSelfAssessments_FullMethodName      = "/tandem.evaluation.v1.EvaluationService/ListSelfAssessments"
+	EvaluationService_GetMatchHealth_FullMethodName           = "/tandem.evaluation.v1.EvaluationService/GetMatchHealth"
+	EvaluationService_ListPairsAtRisk_FullMethodName          = "/tandem.evaluation.v1.EvaluationService/ListPairsAtRisk"
+	EvaluationService_GetProgramReport_FullMethodName         = "/tandem.evaluation.v1.EvaluationService/GetProgramReport"
+	EvaluationService_ExportProgramReport_FullMethodName      = "/tandem.evaluation.v1.EvaluationService/ExportProgramReport"
 )
 
 // EvaluationServiceClient is the client API for EvaluationService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// EvaluationService owns agreements, goals, feedback, surveys, relationship
-// health and program reports, built only from events. First version: the
-// enrolment part of the program report; the rest follows in the evaluation
-// issue.
+// EvaluationService owns mentoring agreements, goals, session feedback,
+// pulse surveys, self-assessments, relationship health and program
+// reports. It knows programs, people, participants, matches and sessions
+// only from the other services' events, and its reports are built only
+// from events, its own included: replaying the stream into an empty
+// database gives the same report.
 type EvaluationServiceClient interface {
+	// GetEvaluationSettings returns a program's agreement template, pulse
+	// survey days and health thresholds (the defaults until set).
+	GetEvaluationSettings(ctx context.Context, in *GetEvaluationSettingsRequest, opts ...grpc.CallOption) (*EvaluationSettings, error)
+	// UpdateEvaluationSettings replaces a program's evaluation settings.
+	UpdateEvaluationSettings(ctx context.Context, in *UpdateEvaluationSettingsRequest, opts ...grpc.CallOption) (*EvaluationSettings, error)
+	// CreateAgreement starts a pair's mentoring agreement from the program's
+	// template (or from the terms given), as version 1, unsigned. The match
+	// must be accepted or active.
+	CreateAgreement(ctx context.Context, in *CreateAgreementRequest, opts ...grpc.CallOption) (*Agreement, error)
+	// GetAgreement returns the newest version of a pair's agreement, or the
+	// version asked for.
+	GetAgreement(ctx context.Context, in *GetAgreementRequest, opts ...grpc.CallOption) (*Agreement, error)
+	// UpdateAgreement changes the terms: a new version that both sides must
+	// sign again.
+	UpdateAgreement(ctx context.Context, in *UpdateAgreementRequest, opts ...grpc.CallOption) (*Agreement, error)
+	// SignAgreement signs one version for one side of the pair; the
+	// agreement is SIGNED when both sides signed its newest version.
+	SignAgreement(ctx context.Context, in *SignAgreementRequest, opts ...grpc.CallOption) (*Agreement, error)
+	// CreateGoal adds a goal, with milestones, to a pair.
+	CreateGoal(ctx context.Context, in *CreateGoalRequest, opts ...grpc.CallOption) (*Goal, error)
+	// UpdateGoal changes the fields of a goal named in update_mask: title,
+	// description, due_date, milestones (their done flags give the
+	// progress), progress_percent (for a goal without milestones) and state.
+	UpdateGoal(ctx context.Context, in *UpdateGoalRequest, opts ...grpc.CallOption) (*Goal, error)
+	// ListGoals lists a pair's goals, oldest first.
+	ListGoals(ctx context.Context, in *ListGoalsRequest, opts ...grpc.CallOption) (*ListGoalsResponse, error)
+	// SubmitFeedback records one side's feedback on a completed session,
+	// once per person and session.
+	SubmitFeedback(ctx context.Context, in *SubmitFeedbackRequest, opts ...grpc.CallOption) (*Feedback, error)
+	// ListFeedback lists the feedback on a pair's sessions, newest first.
+	// Private comments are never listed (see ReadPrivateComment).
+	ListFeedback(ctx context.Context, in *ListFeedbackRequest, opts ...grpc.CallOption) (*ListFeedbackResponse, error)
+	// ReadPrivateComment returns a feedback's private comment to its author,
+	// or to a tenant admin who gives a reason; an admin's read is audited.
+	ReadPrivateComment(ctx context.Context, in *ReadPrivateCommentRequest, opts ...grpc.CallOption) (*PrivateComment, error)
+	// ListPulseSurveys lists a person's pulse surveys that are due or
+	// answered: one per active pair and configured day since the pair
+	// became active.
+	ListPulseSurveys(ctx context.Context, in *ListPulseSurveysRequest, opts ...grpc.CallOption) (*ListPulseSurveysResponse, error)
+	// SubmitPulseResponse answers a due pulse survey, once.
+	SubmitPulseResponse(ctx context.Context, in *SubmitPulseResponseRequest, opts ...grpc.CallOption) (*PulseResponse, error)
+	// SubmitSelfAssessment records a participant's self-assessed levels in
+	// skills they develop, before (PRE) or after (POST) the mentoring; a
+	// POST needs a PRE for the same skills. A later submission of the same
+	// phase replaces the levels it names.
+	SubmitSelfAssessment(ctx context.Context, in *SubmitSelfAssessmentRequest, opts ...grpc.CallOption) (*SelfAssessment, error)
+	// ListSelfAssessments returns a participant's PRE and POST assessments.
+	ListSelfAssessments(ctx context.Context, in *ListSelfAssessmentsRequest, opts ...grpc.CallOption) (*ListSelfAssessmentsResponse, error)
+	// GetMatchHealth returns an active pair's relationship health.
+	GetMatchHealth(ctx context.Context, in *GetMatchHealthRequest, opts ...grpc.CallOption) (*MatchHealth, error)
+	// ListPairsAtRisk lists a program's active pairs whose health is at
+	// least the given status (default AT_RISK), worst and longest first.
+	ListPairsAtRisk(ctx context.Context, in *ListPairsAtRiskRequest, opts ...grpc.CallOption) (*ListPairsAtRiskResponse, error)
 	// GetProgramReport returns the program's report as projected from events
 	// so far. A program with no events yet has an empty report.
 	GetProgramReport(ctx context.Context, in *GetProgramReportRequest, opts ...grpc.CallOption) (*ProgramReport, error)
+	// ExportProgramReport returns the same report as CSV (text/csv): one row
+	// per group (the program, each segment, each week) and figure columns.
+	ExportProgramReport(ctx context.Context, in *ExportProgramReportRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
 }
 
 type evaluationServiceClient struct {
@@ -42,6 +120,186 @@ type evaluationServiceClient struct {
 
 func NewEvaluationServiceClient(cc grpc.ClientConnInterface) EvaluationServiceClient {
 	return &evaluationServiceClient{cc}
+}
+
+func (c *evaluationServiceClient) GetEvaluationSettings(ctx context.Context, in *GetEvaluationSettingsRequest, opts ...grpc.CallOption) (*EvaluationSettings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EvaluationSettings)
+	err := c.cc.Invoke(ctx, EvaluationService_GetEvaluationSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) UpdateEvaluationSettings(ctx context.Context, in *UpdateEvaluationSettingsRequest, opts ...grpc.CallOption) (*EvaluationSettings, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EvaluationSettings)
+	err := c.cc.Invoke(ctx, EvaluationService_UpdateEvaluationSettings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) CreateAgreement(ctx context.Context, in *CreateAgreementRequest, opts ...grpc.CallOption) (*Agreement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Agreement)
+	err := c.cc.Invoke(ctx, EvaluationService_CreateAgreement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) GetAgreement(ctx context.Context, in *GetAgreementRequest, opts ...grpc.CallOption) (*Agreement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Agreement)
+	err := c.cc.Invoke(ctx, EvaluationService_GetAgreement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) UpdateAgreement(ctx context.Context, in *UpdateAgreementRequest, opts ...grpc.CallOption) (*Agreement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Agreement)
+	err := c.cc.Invoke(ctx, EvaluationService_UpdateAgreement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) SignAgreement(ctx context.Context, in *SignAgreementRequest, opts ...grpc.CallOption) (*Agreement, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Agreement)
+	err := c.cc.Invoke(ctx, EvaluationService_SignAgreement_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) CreateGoal(ctx context.Context, in *CreateGoalRequest, opts ...grpc.CallOption) (*Goal, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Goal)
+	err := c.cc.Invoke(ctx, EvaluationService_CreateGoal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) UpdateGoal(ctx context.Context, in *UpdateGoalRequest, opts ...grpc.CallOption) (*Goal, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Goal)
+	err := c.cc.Invoke(ctx, EvaluationService_UpdateGoal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) ListGoals(ctx context.Context, in *ListGoalsRequest, opts ...grpc.CallOption) (*ListGoalsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListGoalsResponse)
+	err := c.cc.Invoke(ctx, EvaluationService_ListGoals_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) SubmitFeedback(ctx context.Context, in *SubmitFeedbackRequest, opts ...grpc.CallOption) (*Feedback, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Feedback)
+	err := c.cc.Invoke(ctx, EvaluationService_SubmitFeedback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) ListFeedback(ctx context.Context, in *ListFeedbackRequest, opts ...grpc.CallOption) (*ListFeedbackResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListFeedbackResponse)
+	err := c.cc.Invoke(ctx, EvaluationService_ListFeedback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) ReadPrivateComment(ctx context.Context, in *ReadPrivateCommentRequest, opts ...grpc.CallOption) (*PrivateComment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PrivateComment)
+	err := c.cc.Invoke(ctx, EvaluationService_ReadPrivateComment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) ListPulseSurveys(ctx context.Context, in *ListPulseSurveysRequest, opts ...grpc.CallOption) (*ListPulseSurveysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPulseSurveysResponse)
+	err := c.cc.Invoke(ctx, EvaluationService_ListPulseSurveys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) SubmitPulseResponse(ctx context.Context, in *SubmitPulseResponseRequest, opts ...grpc.CallOption) (*PulseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PulseResponse)
+	err := c.cc.Invoke(ctx, EvaluationService_SubmitPulseResponse_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) SubmitSelfAssessment(ctx context.Context, in *SubmitSelfAssessmentRequest, opts ...grpc.CallOption) (*SelfAssessment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SelfAssessment)
+	err := c.cc.Invoke(ctx, EvaluationService_SubmitSelfAssessment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) ListSelfAssessments(ctx context.Context, in *ListSelfAssessmentsRequest, opts ...grpc.CallOption) (*ListSelfAssessmentsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSelfAssessmentsResponse)
+	err := c.cc.Invoke(ctx, EvaluationService_ListSelfAssessments_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) GetMatchHealth(ctx context.Context, in *GetMatchHealthRequest, opts ...grpc.CallOption) (*MatchHealth, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MatchHealth)
+	err := c.cc.Invoke(ctx, EvaluationService_GetMatchHealth_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *evaluationServiceClient) ListPairsAtRisk(ctx context.Context, in *ListPairsAtRiskRequest, opts ...grpc.CallOption) (*ListPairsAtRiskResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPairsAtRiskResponse)
+	err := c.cc.Invoke(ctx, EvaluationService_ListPairsAtRisk_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (c *evaluationServiceClient) GetProgramReport(ctx context.Context, in *GetProgramReportRequest, opts ...grpc.CallOption) (*ProgramReport, error) {
@@ -54,18 +312,86 @@ func (c *evaluationServiceClient) GetProgramReport(ctx context.Context, in *GetP
 	return out, nil
 }
 
+func (c *evaluationServiceClient) ExportProgramReport(ctx context.Context, in *ExportProgramReportRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(httpbody.HttpBody)
+	err := c.cc.Invoke(ctx, EvaluationService_ExportProgramReport_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // EvaluationServiceServer is the server API for EvaluationService service.
 // All implementations must embed UnimplementedEvaluationServiceServer
 // for forward compatibility.
 //
-// EvaluationService owns agreements, goals, feedback, surveys, relationship
-// health and program reports, built only from events. First version: the
-// enrolment part of the program report; the rest follows in the evaluation
-// issue.
+// EvaluationService owns mentoring agreements, goals, session feedback,
+// pulse surveys, self-assessments, relationship health and program
+// reports. It knows programs, people, participants, matches and sessions
+// only from the other services' events, and its reports are built only
+// from events, its own included: replaying the stream into an empty
+// database gives the same report.
 type EvaluationServiceServer interface {
+	// GetEvaluationSettings returns a program's agreement template, pulse
+	// survey days and health thresholds (the defaults until set).
+	GetEvaluationSettings(context.Context, *GetEvaluationSettingsRequest) (*EvaluationSettings, error)
+	// UpdateEvaluationSettings replaces a program's evaluation settings.
+	UpdateEvaluationSettings(context.Context, *UpdateEvaluationSettingsRequest) (*EvaluationSettings, error)
+	// CreateAgreement starts a pair's mentoring agreement from the program's
+	// template (or from the terms given), as version 1, unsigned. The match
+	// must be accepted or active.
+	CreateAgreement(context.Context, *CreateAgreementRequest) (*Agreement, error)
+	// GetAgreement returns the newest version of a pair's agreement, or the
+	// version asked for.
+	GetAgreement(context.Context, *GetAgreementRequest) (*Agreement, error)
+	// UpdateAgreement changes the terms: a new version that both sides must
+	// sign again.
+	UpdateAgreement(context.Context, *UpdateAgreementRequest) (*Agreement, error)
+	// SignAgreement signs one version for one side of the pair; the
+	// agreement is SIGNED when both sides signed its newest version.
+	SignAgreement(context.Context, *SignAgreementRequest) (*Agreement, error)
+	// CreateGoal adds a goal, with milestones, to a pair.
+	CreateGoal(context.Context, *CreateGoalRequest) (*Goal, error)
+	// UpdateGoal changes the fields of a goal named in update_mask: title,
+	// description, due_date, milestones (their done flags give the
+	// progress), progress_percent (for a goal without milestones) and state.
+	UpdateGoal(context.Context, *UpdateGoalRequest) (*Goal, error)
+	// ListGoals lists a pair's goals, oldest first.
+	ListGoals(context.Context, *ListGoalsRequest) (*ListGoalsResponse, error)
+	// SubmitFeedback records one side's feedback on a completed session,
+	// once per person and session.
+	SubmitFeedback(context.Context, *SubmitFeedbackRequest) (*Feedback, error)
+	// ListFeedback lists the feedback on a pair's sessions, newest first.
+	// Private comments are never listed (see ReadPrivateComment).
+	ListFeedback(context.Context, *ListFeedbackRequest) (*ListFeedbackResponse, error)
+	// ReadPrivateComment returns a feedback's private comment to its author,
+	// or to a tenant admin who gives a reason; an admin's read is audited.
+	ReadPrivateComment(context.Context, *ReadPrivateCommentRequest) (*PrivateComment, error)
+	// ListPulseSurveys lists a person's pulse surveys that are due or
+	// answered: one per active pair and configured day since the pair
+	// became active.
+	ListPulseSurveys(context.Context, *ListPulseSurveysRequest) (*ListPulseSurveysResponse, error)
+	// SubmitPulseResponse answers a due pulse survey, once.
+	SubmitPulseResponse(context.Context, *SubmitPulseResponseRequest) (*PulseResponse, error)
+	// SubmitSelfAssessment records a participant's self-assessed levels in
+	// skills they develop, before (PRE) or after (POST) the mentoring; a
+	// POST needs a PRE for the same skills. A later submission of the same
+	// phase replaces the levels it names.
+	SubmitSelfAssessment(context.Context, *SubmitSelfAssessmentRequest) (*SelfAssessment, error)
+	// ListSelfAssessments returns a participant's PRE and POST assessments.
+	ListSelfAssessments(context.Context, *ListSelfAssessmentsRequest) (*ListSelfAssessmentsResponse, error)
+	// GetMatchHealth returns an active pair's relationship health.
+	GetMatchHealth(context.Context, *GetMatchHealthRequest) (*MatchHealth, error)
+	// ListPairsAtRisk lists a program's active pairs whose health is at
+	// least the given status (default AT_RISK), worst and longest first.
+	ListPairsAtRisk(context.Context, *ListPairsAtRiskRequest) (*ListPairsAtRiskResponse, error)
 	// GetProgramReport returns the program's report as projected from events
 	// so far. A program with no events yet has an empty report.
 	GetProgramReport(context.Context, *GetProgramReportRequest) (*ProgramReport, error)
+	// ExportProgramReport returns the same report as CSV (text/csv): one row
+	// per group (the program, each segment, each week) and figure columns.
+	ExportProgramReport(context.Context, *ExportProgramReportRequest) (*httpbody.HttpBody, error)
 	mustEmbedUnimplementedEvaluationServiceServer()
 }
 
@@ -76,8 +402,65 @@ type EvaluationServiceServer interface {
 // pointer dereference when methods are called.
 type UnimplementedEvaluationServiceServer struct{}
 
+func (UnimplementedEvaluationServiceServer) GetEvaluationSettings(context.Context, *GetEvaluationSettingsRequest) (*EvaluationSettings, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEvaluationSettings not implemented")
+}
+func (UnimplementedEvaluationServiceServer) UpdateEvaluationSettings(context.Context, *UpdateEvaluationSettingsRequest) (*EvaluationSettings, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateEvaluationSettings not implemented")
+}
+func (UnimplementedEvaluationServiceServer) CreateAgreement(context.Context, *CreateAgreementRequest) (*Agreement, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateAgreement not implemented")
+}
+func (UnimplementedEvaluationServiceServer) GetAgreement(context.Context, *GetAgreementRequest) (*Agreement, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAgreement not implemented")
+}
+func (UnimplementedEvaluationServiceServer) UpdateAgreement(context.Context, *UpdateAgreementRequest) (*Agreement, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateAgreement not implemented")
+}
+func (UnimplementedEvaluationServiceServer) SignAgreement(context.Context, *SignAgreementRequest) (*Agreement, error) {
+	return nil, status.Error(codes.Unimplemented, "method SignAgreement not implemented")
+}
+func (UnimplementedEvaluationServiceServer) CreateGoal(context.Context, *CreateGoalRequest) (*Goal, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateGoal not implemented")
+}
+func (UnimplementedEvaluationServiceServer) UpdateGoal(context.Context, *UpdateGoalRequest) (*Goal, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateGoal not implemented")
+}
+func (UnimplementedEvaluationServiceServer) ListGoals(context.Context, *ListGoalsRequest) (*ListGoalsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListGoals not implemented")
+}
+func (UnimplementedEvaluationServiceServer) SubmitFeedback(context.Context, *SubmitFeedbackRequest) (*Feedback, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitFeedback not implemented")
+}
+func (UnimplementedEvaluationServiceServer) ListFeedback(context.Context, *ListFeedbackRequest) (*ListFeedbackResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListFeedback not implemented")
+}
+func (UnimplementedEvaluationServiceServer) ReadPrivateComment(context.Context, *ReadPrivateCommentRequest) (*PrivateComment, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReadPrivateComment not implemented")
+}
+func (UnimplementedEvaluationServiceServer) ListPulseSurveys(context.Context, *ListPulseSurveysRequest) (*ListPulseSurveysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPulseSurveys not implemented")
+}
+func (UnimplementedEvaluationServiceServer) SubmitPulseResponse(context.Context, *SubmitPulseResponseRequest) (*PulseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitPulseResponse not implemented")
+}
+func (UnimplementedEvaluationServiceServer) SubmitSelfAssessment(context.Context, *SubmitSelfAssessmentRequest) (*SelfAssessment, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitSelfAssessment not implemented")
+}
+func (UnimplementedEvaluationServiceServer) ListSelfAssessments(context.Context, *ListSelfAssessmentsRequest) (*ListSelfAssessmentsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSelfAssessments not implemented")
+}
+func (UnimplementedEvaluationServiceServer) GetMatchHealth(context.Context, *GetMatchHealthRequest) (*MatchHealth, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetMatchHealth not implemented")
+}
+func (UnimplementedEvaluationServiceServer) ListPairsAtRisk(context.Context, *ListPairsAtRiskRequest) (*ListPairsAtRiskResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPairsAtRisk not implemented")
+}
 func (UnimplementedEvaluationServiceServer) GetProgramReport(context.Context, *GetProgramReportRequest) (*ProgramReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetProgramReport not implemented")
+}
+func (UnimplementedEvaluationServiceServer) ExportProgramReport(context.Context, *ExportProgramReportRequest) (*httpbody.HttpBody, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportProgramReport not implemented")
 }
 func (UnimplementedEvaluationServiceServer) mustEmbedUnimplementedEvaluationServiceServer() {}
 func (UnimplementedEvaluationServiceServer) testEmbeddedByValue()                           {}
@@ -100,6 +483,330 @@ func RegisterEvaluationServiceServer(s grpc.ServiceRegistrar, srv EvaluationServ
 	s.RegisterService(&EvaluationService_ServiceDesc, srv)
 }
 
+func _EvaluationService_GetEvaluationSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEvaluationSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).GetEvaluationSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_GetEvaluationSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).GetEvaluationSettings(ctx, req.(*GetEvaluationSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_UpdateEvaluationSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateEvaluationSettingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).UpdateEvaluationSettings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_UpdateEvaluationSettings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).UpdateEvaluationSettings(ctx, req.(*UpdateEvaluationSettingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_CreateAgreement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateAgreementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).CreateAgreement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_CreateAgreement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).CreateAgreement(ctx, req.(*CreateAgreementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_GetAgreement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAgreementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).GetAgreement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_GetAgreement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).GetAgreement(ctx, req.(*GetAgreementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_UpdateAgreement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateAgreementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).UpdateAgreement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_UpdateAgreement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).UpdateAgreement(ctx, req.(*UpdateAgreementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_SignAgreement_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SignAgreementRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).SignAgreement(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_SignAgreement_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).SignAgreement(ctx, req.(*SignAgreementRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_CreateGoal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateGoalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).CreateGoal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_CreateGoal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).CreateGoal(ctx, req.(*CreateGoalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_UpdateGoal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateGoalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).UpdateGoal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_UpdateGoal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).UpdateGoal(ctx, req.(*UpdateGoalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_ListGoals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListGoalsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).ListGoals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_ListGoals_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).ListGoals(ctx, req.(*ListGoalsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_SubmitFeedback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitFeedbackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).SubmitFeedback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_SubmitFeedback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).SubmitFeedback(ctx, req.(*SubmitFeedbackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_ListFeedback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListFeedbackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).ListFeedback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_ListFeedback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).ListFeedback(ctx, req.(*ListFeedbackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_ReadPrivateComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReadPrivateCommentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).ReadPrivateComment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_ReadPrivateComment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).ReadPrivateComment(ctx, req.(*ReadPrivateCommentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_ListPulseSurveys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPulseSurveysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).ListPulseSurveys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_ListPulseSurveys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).ListPulseSurveys(ctx, req.(*ListPulseSurveysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_SubmitPulseResponse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitPulseResponseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).SubmitPulseResponse(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_SubmitPulseResponse_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).SubmitPulseResponse(ctx, req.(*SubmitPulseResponseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_SubmitSelfAssessment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitSelfAssessmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).SubmitSelfAssessment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_SubmitSelfAssessment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).SubmitSelfAssessment(ctx, req.(*SubmitSelfAssessmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_ListSelfAssessments_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSelfAssessmentsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).ListSelfAssessments(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_ListSelfAssessments_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).ListSelfAssessments(ctx, req.(*ListSelfAssessmentsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_GetMatchHealth_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMatchHealthRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).GetMatchHealth(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_GetMatchHealth_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).GetMatchHealth(ctx, req.(*GetMatchHealthRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _EvaluationService_ListPairsAtRisk_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPairsAtRiskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).ListPairsAtRisk(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_ListPairsAtRisk_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).ListPairsAtRisk(ctx, req.(*ListPairsAtRiskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _EvaluationService_GetProgramReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetProgramReportRequest)
 	if err := dec(in); err != nil {
@@ -118,6 +825,24 @@ func _EvaluationService_GetProgramReport_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EvaluationService_ExportProgramReport_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportProgramReportRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EvaluationServiceServer).ExportProgramReport(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EvaluationService_ExportProgramReport_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EvaluationServiceServer).ExportProgramReport(ctx, req.(*ExportProgramReportRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // EvaluationService_ServiceDesc is the grpc.ServiceDesc for EvaluationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -126,8 +851,84 @@ var EvaluationService_ServiceDesc = grpc.ServiceDesc{
 	HandlerType: (*EvaluationServiceServer)(nil),
 	Methods: []grpc.MethodDesc{
 		{
+			MethodName: "GetEvaluationSettings",
+			Handler:    _EvaluationService_GetEvaluationSettings_Handler,
+		},
+		{
+			MethodName: "UpdateEvaluationSettings",
+			Handler:    _EvaluationService_UpdateEvaluationSettings_Handler,
+		},
+		{
+			MethodName: "CreateAgreement",
+			Handler:    _EvaluationService_CreateAgreement_Handler,
+		},
+		{
+			MethodName: "GetAgreement",
+			Handler:    _EvaluationService_GetAgreement_Handler,
+		},
+		{
+			MethodName: "UpdateAgreement",
+			Handler:    _EvaluationService_UpdateAgreement_Handler,
+		},
+		{
+			MethodName: "SignAgreement",
+			Handler:    _EvaluationService_SignAgreement_Handler,
+		},
+		{
+			MethodName: "CreateGoal",
+			Handler:    _EvaluationService_CreateGoal_Handler,
+		},
+		{
+			MethodName: "UpdateGoal",
+			Handler:    _EvaluationService_UpdateGoal_Handler,
+		},
+		{
+			MethodName: "ListGoals",
+			Handler:    _EvaluationService_ListGoals_Handler,
+		},
+		{
+			MethodName: "SubmitFeedback",
+			Handler:    _EvaluationService_SubmitFeedback_Handler,
+		},
+		{
+			MethodName: "ListFeedback",
+			Handler:    _EvaluationService_ListFeedback_Handler,
+		},
+		{
+			MethodName: "ReadPrivateComment",
+			Handler:    _EvaluationService_ReadPrivateComment_Handler,
+		},
+		{
+			MethodName: "ListPulseSurveys",
+			Handler:    _EvaluationService_ListPulseSurveys_Handler,
+		},
+		{
+			MethodName: "SubmitPulseResponse",
+			Handler:    _EvaluationService_SubmitPulseResponse_Handler,
+		},
+		{
+			MethodName: "SubmitSelfAssessment",
+			Handler:    _EvaluationService_SubmitSelfAssessment_Handler,
+		},
+		{
+			MethodName: "ListSelfAssessments",
+			Handler:    _EvaluationService_ListSelfAssessments_Handler,
+		},
+		{
+			MethodName: "GetMatchHealth",
+			Handler:    _EvaluationService_GetMatchHealth_Handler,
+		},
+		{
+			MethodName: "ListPairsAtRisk",
+			Handler:    _EvaluationService_ListPairsAtRisk_Handler,
+		},
+		{
 			MethodName: "GetProgramReport",
 			Handler:    _EvaluationService_GetProgramReport_Handler,
+		},
+		{
+			MethodName: "ExportProgramReport",
+			Handler:    _EvaluationService_ExportProgramReport_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
