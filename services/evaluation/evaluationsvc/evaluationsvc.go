@@ -21,6 +21,17 @@ import (
 type Config struct {
 	// DatabaseURL is postgres://… or sqlite:PATH.
 	DatabaseURL string
+	// PageTokenKey signs page tokens; every replica needs the same key.
+	// Empty means a random key of this process (one replica only).
+	PageTokenKey []byte
+	// HealthPoll is how often the health loop looks for pairs whose health
+	// may have changed with time; 0 means one minute.
+	HealthPoll time.Duration
+	// ConsumerName names the durable event consumer and its inbox; empty
+	// means "evaluation". A new name replays the stream from its start.
+	ConsumerName string
+	// Now is the service's clock; nil means the system clock.
+	Now func() time.Time
 }
 
 // Policy is the role policy of every EvaluationService RPC.
