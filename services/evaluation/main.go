@@ -16,6 +16,9 @@ import (
 type config struct {
 	platform.Common
 	DatabaseURL platform.Secret `env:"TANDEM_DATABASE_URL, required"`
+	// PageTokenKey signs page tokens; every replica needs the same one.
+	// Unset, each process draws its own (one replica only).
+	PageTokenKey platform.Secret `env:"TANDEM_PAGE_TOKEN_KEY"`
 }
 
 func main() {
@@ -24,7 +27,8 @@ func main() {
 		if err := p.ConnectNATS(ctx); err != nil {
 			return err
 		}
-		return evaluationsvc.Run(ctx, p.Listener, evaluationsvc.Config{DatabaseURL: string(cfg.DatabaseURL)}, p.Env)
+		return evaluationsvc.Run(ctx, p.Listener, evaluationsvc.Config{
+			DatabaseURL: string(cfg.DatabaseURL), PageTokenKey: []byte(cfg.PageTokenKey)}, p.Env)
 	}, func(ctx context.Context) error {
 		return sqlstore.MigrateURL(ctx, string(cfg.DatabaseURL), evaluationsvc.Migrations...)
 	}))

@@ -177,7 +177,7 @@ takes (dict "root" "name").
 - name: TANDEM_REDIS_PREFIX
   value: {{ $v.redis.prefix | quote }}
 {{- end }}
-{{- if has .name (list "participant" "matching" "scheduling") }}
+{{- if has .name (list "participant" "matching" "scheduling" "evaluation") }}
 - name: TANDEM_PAGE_TOKEN_KEY
   valueFrom:
     secretKeyRef:

@@ -4,11 +4,16 @@
 package evaluationsvc
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"fmt"
 	"net"
+	"time"
 
 	evaluationv1 "github.com/tandem-oss/tandem/gen/go/tandem/evaluation/v1"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
+	"github.com/tandem-oss/tandem/pkg/pagetoken"
 	"github.com/tandem-oss/tandem/pkg/platform"
 	"github.com/tandem-oss/tandem/pkg/sqlstore"
 	"github.com/tandem-oss/tandem/services/evaluation/internal/evaluation"
@@ -38,26 +43,41 @@ type Config struct {
 var Policy = grpcapi.Policy
 
 // Run serves the evaluation service on lis until ctx is done, consuming
-// participant events from the environment's stream, which must exist (see
-// eventbus.EnsureStream). It blocks until the server, the consumer and the
-// outbox relay have stopped. The service publishes no events yet; the relay
-// runs so that the first ones need no change here.
+// every service's events (its own included) from the environment's stream,
+// which must exist (see eventbus.EnsureStream). It blocks until the server,
+// the consumer, the health loop and the outbox relay have stopped.
 func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) error {
+	env = env.WithDefaults()
 	db, err := env.OpenDB(ctx, cfg.DatabaseURL, Migrations...)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	env = env.WithDefaults() // the handler logs through env.Logger
 	relay := env.NewRelay(db)
 	store := evaluationsql.New(db)
-	consumer := env.NewConsumer(db, events.ConsumerName, events.FilterSubject, events.Handler(store, env.Logger))
+	opts := []evaluation.Option{evaluation.WithLogger(env.Logger)}
+	if cfg.HealthPoll > 0 {
+		opts = append(opts, evaluation.WithHealthPoll(cfg.HealthPoll))
+	}
+	if cfg.Now != nil {
+		opts = append(opts, evaluation.WithClock(cfg.Now))
+	}
+	svc := evaluation.NewService(store, opts...)
+	consumer := env.NewConsumer(db, cmp.Or(cfg.ConsumerName, events.ConsumerName), events.FilterSubject,
+		events.Handler(store, svc.Now, env.Logger))
 	srv, err := env.NewServer(Policy)
 	if err != nil {
 		return err
 	}
-	evaluationv1.RegisterEvaluationServiceServer(srv.GRPC(), grpcapi.New(evaluation.NewService(store)))
-	return platform.Serve(ctx, srv, lis, relay.Run, consumer.Run)
+	key := cfg.PageTokenKey
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return fmt.Errorf("evaluation: page token key: %w", err)
+		}
+	}
+	evaluationv1.RegisterEvaluationServiceServer(srv.GRPC(), grpcapi.New(svc, pagetoken.New(key)))
+	return platform.Serve(ctx, srv, lis, relay.Run, consumer.Run, svc.RunHealth)
 }
 
 // Migrations are the service's migration sets, the platform's first; the

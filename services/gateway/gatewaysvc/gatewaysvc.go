@@ -173,12 +173,13 @@ func (p proxiedServices) GetServiceInfo() map[string]grpc.ServiceInfo {
 
 func newHTTPHandler(ctx context.Context, cfg Config, conns map[string]*grpc.ClientConn) (http.Handler, error) {
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		// HttpBody responses (CSV exports) are sent as their own content type.
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
 			// Unknown fields are an error, so a misspelt field is reported
 			// instead of silently ignored.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 	)
 	register := map[string]func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		ParticipantService: func(ctx context.Context, m *runtime.ServeMux, c *grpc.ClientConn) error {

@@ -148,7 +148,7 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 			return schedulingsvc.Run(ctx, lis, schedulingsvc.Config{DatabaseURL: dbURL("scheduling"), PageTokenKey: pageKey}, named(env, "scheduling"))
 		},
 		gatewaysvc.EvaluationService: func(ctx context.Context, lis net.Listener) error {
-			return evaluationsvc.Run(ctx, lis, evaluationsvc.Config{DatabaseURL: dbURL("evaluation")}, named(env, "evaluation"))
+			return evaluationsvc.Run(ctx, lis, evaluationsvc.Config{DatabaseURL: dbURL("evaluation"), PageTokenKey: pageKey}, named(env, "evaluation"))
 		},
 	}
 	addrs := map[string]string{}

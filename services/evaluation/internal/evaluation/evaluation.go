@@ -1,8 +1,9 @@
-// Package evaluation is the domain of the evaluation service. The service
-// learns about the rest of the platform only from events, which it keeps as
-// its own projections; this first version projects participants and builds
-// the enrolment part of a program's report from them. It imports no
-// transport or storage; adapters implement Store.
+// Package evaluation is the domain of the evaluation service: mentoring
+// agreements, goals, session feedback, pulse surveys, self-assessments,
+// relationship health and program reports. The service learns about the
+// rest of the platform only from events, which it keeps as its own
+// projections (see Projector). It imports no transport or storage;
+// adapters implement Store.
 package evaluation
 
 import (
@@ -77,4 +78,3 @@ func (p Participant) Validate() error {
 	}
 	return vs.Err()
 }
-

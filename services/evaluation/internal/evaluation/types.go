@@ -330,7 +330,7 @@ type Store interface {
 	// Agreement returns a version of a pair's agreement, the newest when
 	// version is 0.
 	Agreement(ctx context.Context, tenant, matchID string, version int) (Agreement, error)
-	// CreateAgreement stores version 1 (apperr.ErrConflict when the pair
+	// CreateAgreement stores version 1 (apperr.ErrAlreadyExists when the pair
 	// has one) and writes agreement.created.
 	CreateAgreement(ctx context.Context, tenant string, a Agreement, now time.Time) error
 	// ChangeAgreement reads the newest version inside a transaction and
@@ -349,7 +349,7 @@ type Store interface {
 	// Goals lists a pair's goals by create time.
 	Goals(ctx context.Context, tenant, matchID string) ([]Goal, error)
 
-	// CreateFeedback stores feedback (apperr.ErrConflict when the author
+	// CreateFeedback stores feedback (apperr.ErrAlreadyExists when the author
 	// gave feedback on the session already) and writes feedback.submitted.
 	CreateFeedback(ctx context.Context, tenant string, f Feedback, now time.Time) error
 	// Feedback returns one feedback with its private comment.
@@ -362,7 +362,7 @@ type Store interface {
 	// audit event.
 	RecordPrivateCommentRead(ctx context.Context, tenant string, r PrivateCommentRead) error
 
-	// CreatePulseResponse stores an answer (apperr.ErrConflict when the
+	// CreatePulseResponse stores an answer (apperr.ErrAlreadyExists when the
 	// person answered that match's day already) and writes
 	// pulse_response.submitted.
 	CreatePulseResponse(ctx context.Context, tenant string, r PulseResponse) error

@@ -204,7 +204,9 @@ func Health(h evaluation.Health) *evaluationv1.MatchHealth {
 }
 
 // HealthStatus converts a status; the numbers are the message's.
-func HealthStatus(s evaluation.HealthStatus) evaluationv1.HealthStatus { return evaluationv1.HealthStatus(s) }
+func HealthStatus(s evaluation.HealthStatus) evaluationv1.HealthStatus {
+	return evaluationv1.HealthStatus(s)
+}
 
 // TS converts a time; the zero time becomes nil.
 func TS(t time.Time) *timestamppb.Timestamp {
