@@ -234,8 +234,21 @@ func TestDevContract(t *testing.T) {
 		var report map[string]any
 		testkit.Eventually(t, 20*time.Second, func() bool {
 			code, report = httpDo(t, http.MethodGet, base+"/v1/programs/"+programID+"/report", token, "")
-			return code == http.StatusOK && report["enrolledMentees"] == float64(1)
-		}, "report counts the enrolled mentee: %v", report)
+			return code == http.StatusOK && report["asOfTime"] != nil
+		}, "the report reflects the enrolment: %v", report)
+		require.Equal(t, true, report["suppressed"], "one person is fewer than 5: %v", report)
+
+		req, err := http.NewRequest(http.MethodGet, base+"/v1/programs/"+programID+"/report:export", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
+		require.Equal(t, "text/csv; charset=utf-8", resp.Header.Get("Content-Type"))
+		require.True(t, strings.HasPrefix(string(body), "group,dimension,value,"), "CSV: %s", body)
 	})
 
 	t.Run("matching and scheduling answer over HTTP", func(t *testing.T) {
