@@ -65,8 +65,9 @@ type Figures struct {
 // Segment is one group of a program's people by a person attribute.
 type Segment struct {
 	// Dimension is "department" or "seniority_band" (see SeniorityBand);
-	// Value the attribute's value ("" for people without one). Erased
-	// people belong to no segment.
+	// Value the attribute's value ("" for people without a department,
+	// "L0" for an unknown seniority level). Erased people belong to no
+	// segment.
 	Dimension string
 	Value     string
 	// Suppressed when the segment has fewer than MinGroupSize People; its
