@@ -1,14 +1,23 @@
-// Package sqlstore implements the evaluation service's projections and
-// reports on PostgreSQL and SQLite with one set of SQL statements.
+// Package sqlstore implements the evaluation service's Store and Projector
+// on PostgreSQL and SQLite with one set of SQL statements. Every change the
+// service makes writes its events to the outbox in the same transaction;
+// the projections of other services' events are written inside the event
+// consumer's transaction.
+//
+// Instants are stored as BIGINT Unix microseconds on both engines (0 for
+// the zero time), so that equality and order behave the same everywhere;
+// they are read back in UTC. Lists are stored as JSON text.
 package sqlstore
 
 import (
-	"context"
 	"database/sql"
 	"embed"
-	"errors"
+	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 
+	"github.com/tandem-oss/tandem/pkg/apperr"
 	"github.com/tandem-oss/tandem/pkg/sqlstore"
 	"github.com/tandem-oss/tandem/services/evaluation/internal/evaluation"
 )
@@ -19,8 +28,11 @@ var migrationsFS embed.FS
 // Migrations are the evaluation service's tables for both engines.
 var Migrations = sqlstore.Migrations{Name: "evaluation", FS: migrationsFS, Dir: "migrations"}
 
-// Store is the SQL implementation of evaluation.Store and of the
-// projections the event consumer writes.
+// Source is the CloudEvents source of the evaluation service's events.
+const Source = "tandem/evaluation"
+
+// Store is the SQL implementation of evaluation.Store and
+// evaluation.Projector.
 type Store struct {
 	db *sqlstore.DB
 }
@@ -31,77 +43,108 @@ func New(db *sqlstore.DB) *Store {
 	return &Store{db: db}
 }
 
-var _ evaluation.Store = (*Store)(nil)
+var (
+	_ evaluation.Store     = (*Store)(nil)
+	_ evaluation.Projector = (*Store)(nil)
+)
 
-// ApplyParticipant writes p into the participant projection inside tx, the
-// consumer's transaction that also records the event in the inbox. A row
-// changed by a newer event is left alone, so an event delivered late
-// cannot undo a later change.
-func (s *Store) ApplyParticipant(ctx context.Context, tx *sql.Tx, tenant string, p evaluation.Participant) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO participants (tenant_id, participant_id, program_id, role, state, last_event_time)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (tenant_id, participant_id) DO UPDATE SET program_id = excluded.program_id, role = excluded.role,
-			state = excluded.state, last_event_time = excluded.last_event_time
-		WHERE participants.last_event_time <= excluded.last_event_time`,
-		tenant, p.ID, p.ProgramID, string(p.Role), string(p.State), p.EventTime.UTC())
-	if err != nil {
-		return fmt.Errorf("db: project participant: %w", err)
+// forUpdate is the row-locking clause of a SELECT on PostgreSQL. SQLite
+// needs none: pkg/sqlstore begins every transaction IMMEDIATE, so a
+// writing transaction holds the database's single write lock throughout.
+func (s *Store) forUpdate() string {
+	if s.db.Dialect == sqlstore.Postgres {
+		return " FOR UPDATE"
 	}
-	return nil
+	return ""
 }
 
-// ProgramReport counts the program's participants by role and state. Both
-// statements read one snapshot, so the time matches the counts.
-func (s *Store) ProgramReport(ctx context.Context, tenant, programID string) (evaluation.ProgramReport, error) {
-	r := evaluation.ProgramReport{ProgramID: programID}
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	if err != nil {
-		return r, fmt.Errorf("db: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := countParticipants(ctx, tx, tenant, &r); err != nil {
-		return r, err
-	}
-	// Not MAX(): SQLite returns an aggregate of a timestamp as text.
-	err = tx.QueryRowContext(ctx, `SELECT last_event_time FROM participants
-		WHERE tenant_id = $1 AND program_id = $2 ORDER BY last_event_time DESC LIMIT 1`, tenant, programID).Scan(&r.AsOfTime)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return r, fmt.Errorf("db: newest participant event: %w", err)
-	default:
-		r.AsOfTime = r.AsOfTime.UTC()
-	}
-	return r, nil
+// notFound is the error of a lookup that found no row.
+func notFound(what, id string) error {
+	return fmt.Errorf("%s %s: %w", what, id, apperr.ErrNotFound)
 }
 
-func countParticipants(ctx context.Context, tx *sql.Tx, tenant string, r *evaluation.ProgramReport) error {
-	rows, err := tx.QueryContext(ctx, `SELECT role, state, COUNT(*) FROM participants
-		WHERE tenant_id = $1 AND program_id = $2 GROUP BY role, state`, tenant, r.ProgramID)
+// newest is the SET list of an upsert's columns that follow the newest
+// event: each takes the incoming value unless the stored row's event is
+// newer.
+func newest(table string, cols ...string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = fmt.Sprintf("%[2]s = CASE WHEN %[1]s.event_micros <= excluded.event_micros THEN excluded.%[2]s ELSE %[1]s.%[2]s END",
+			table, c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// earliest is the SET list of an upsert's time columns that keep the
+// earliest non-zero value ever seen, whatever order events arrive in.
+func earliest(table string, cols ...string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = fmt.Sprintf("%[2]s = CASE WHEN %[1]s.%[2]s = 0 OR (excluded.%[2]s <> 0 AND excluded.%[2]s < %[1]s.%[2]s) "+
+			"THEN excluded.%[2]s ELSE %[1]s.%[2]s END", table, c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// scanner is what the scan functions read rows from.
+type scanner = sqlstore.Scanner
+
+// micros converts an instant to its stored form, Unix microseconds; the
+// zero time is 0.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros converts stored Unix microseconds to a UTC instant; 0 is the
+// zero time.
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+// nullMicros stores the zero time as NULL.
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// fromNullMicros reads NULL as the zero time.
+func fromNullMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
+}
+
+// jsonText encodes a list column; an empty list is "[]".
+func jsonText[T any](v []T) string {
+	if len(v) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("db: count participants: %w", err)
+		// The lists are of strings, ints and plain structs of them, which
+		// always encode.
+		return "[]"
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var role, state string
-		var n int
-		if err := rows.Scan(&role, &state, &n); err != nil {
-			return fmt.Errorf("db: count participants: %w", err)
-		}
-		switch evaluation.ParticipantState(state) {
-		case evaluation.ParticipantWithdrawn:
-			r.Withdrawn += n
-		case evaluation.ParticipantEnrolled:
-			switch evaluation.Role(role) {
-			case evaluation.RoleMentor:
-				r.EnrolledMentors += n
-			case evaluation.RoleMentee:
-				r.EnrolledMentees += n
-			}
-		}
+	return string(b)
+}
+
+// fromJSON decodes a list column; an empty list is nil.
+func fromJSON[T any](text string) ([]T, error) {
+	var v []T
+	if err := json.Unmarshal([]byte(text), &v); err != nil {
+		return nil, fmt.Errorf("decode list %q: %w", text, err)
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("db: count participants: %w", err)
+	if len(v) == 0 {
+		return nil, nil
 	}
-	return nil
+	return v, nil
 }
