@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,9 @@ var reportCSVHeader = []string{
 // and as_of (every row; empty for a report without data) are RFC 3339 in
 // UTC. A suppressed row leaves every figure cell empty, as does a figure
 // left out for too few answers. Floats are written in their shortest form.
+// A segment value that a spreadsheet would run as a formula (it starts
+// with =, +, -, @, tab or carriage return) is written with a leading
+// apostrophe, as OWASP advises against CSV injection.
 func WriteReportCSV(w io.Writer, r Report) error {
 	cw := csv.NewWriter(w)
 	rows := [][]string{reportCSVHeader, reportCSVRow("program", "", "", time.Time{}, r.AsOf, r.Suppressed, r.Figures)}
@@ -41,7 +45,7 @@ func WriteReportCSV(w io.Writer, r Report) error {
 
 // reportCSVRow lays out one group's row in the order of reportCSVHeader.
 func reportCSVRow(group, dimension, value string, weekStart, asOf time.Time, suppressed bool, f Figures) []string {
-	row := []string{group, dimension, value, csvTime(weekStart), csvTime(asOf), strconv.FormatBool(suppressed)}
+	row := []string{group, dimension, csvText(value), csvTime(weekStart), csvTime(asOf), strconv.FormatBool(suppressed)}
 	if suppressed {
 		return append(row, make([]string, len(reportCSVHeader)-len(row))...)
 	}
@@ -62,6 +66,14 @@ func csvTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// csvText neutralises text a spreadsheet would take for a formula.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func csvFloat(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }

@@ -122,6 +122,21 @@ func TestWriteReportCSVQuotes(t *testing.T) {
 	require.Equal(t, "R&D, \"Labs\"", rows[2][2])
 }
 
+func TestWriteReportCSVFormulas(t *testing.T) {
+	t.Parallel()
+	values := []string{"=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tTab", "Sales-EMEA"}
+	var r evaluation.Report
+	for _, v := range values {
+		r.Segments = append(r.Segments, evaluation.Segment{Dimension: "department", Value: v, Suppressed: true})
+	}
+	rows := readCSV(t, r)
+	var got []string
+	for _, row := range rows[2:] {
+		got = append(got, row[2])
+	}
+	require.Equal(t, []string{"'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "'\tTab", "Sales-EMEA"}, got)
+}
+
 type failingWriter struct{ err error }
 
 func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
