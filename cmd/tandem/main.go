@@ -1,5 +1,6 @@
 // Command tandem is Tandem's command line: `tandem dev` runs the whole
-// platform on one machine, `tandem token` issues a dev token.
+// platform on one machine, `tandem token` issues a dev token, and the other
+// commands drive a running gateway (docs/cli.md).
 package main
 
 import (
@@ -15,7 +16,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "tandem:", err)
-		os.Exit(1)
+		code, msg := exitCode(err)
+		fmt.Fprintln(os.Stderr, "tandem:", msg)
+		stop()
+		os.Exit(code)
 	}
 }

@@ -9,6 +9,12 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newTokenCmd(), newTenantCmd(), newBenchCmd())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cliError{code: exitUsage, msg: err.Error()} })
+	c := &client{}
+	c.addFlags(root)
+	root.AddCommand(newDevCmd(), newTokenCmd(), newTenantCmd(), newBenchCmd(), newProfileCmd(c))
+	for _, newCmd := range apiCommands {
+		root.AddCommand(newCmd(c))
+	}
 	return root
 }
