@@ -278,7 +278,8 @@ func exitCode(err error) (int, string) {
 	st, ok := status.FromError(err)
 	if !ok {
 		// cobra's own errors: unknown commands and wrong arguments.
-		if m := err.Error(); strings.HasPrefix(m, "unknown command") || strings.Contains(m, " arg(s)") || strings.HasPrefix(m, "invalid argument") {
+		if m := err.Error(); strings.HasPrefix(m, "unknown command") || strings.Contains(m, " arg(s)") ||
+			strings.HasPrefix(m, "invalid argument") || strings.HasPrefix(m, "required flag") {
 			return exitUsage, err.Error()
 		}
 		return exitError, err.Error()
