@@ -434,9 +434,13 @@ func runResults(model *engine.Model, res engine.Result) ([]RunPair, []Unmatched)
 	}
 	unmatched := make([]Unmatched, len(res.Unmatched))
 	for i, u := range res.Unmatched {
-		profile, role := mentees[u.Index], RoleMentee
+		// u.Index counts within its own side: read only that side.
+		var profile engine.Profile
+		role := RoleMentee
 		if u.Side == engine.SideMentor {
 			profile, role = mentors[u.Index], RoleMentor
+		} else {
+			profile = mentees[u.Index]
 		}
 		unmatched[i] = Unmatched{ParticipantID: profile.ID, PersonID: profile.PersonID, Role: role, Reason: string(u.Reason), Detail: u.Detail}
 	}
