@@ -1,0 +1,280 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tandem-oss/tandem/cmd/tandem/internal/demo"
+	matchingv1 "github.com/tandem-oss/tandem/gen/go/tandem/matching/v1"
+	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
+)
+
+func init() { apiCommands = append(apiCommands, newDemoCmd) }
+
+// newDemoCmd groups the commands that fill a tenant with demonstration
+// data.
+func newDemoCmd(c *client) *cobra.Command {
+	cmd := &cobra.Command{Use: "demo", Short: "Fill a tenant with demonstration data"}
+	cmd.AddCommand(newDemoSeedCmd(c))
+	return cmd
+}
+
+// demoSummary is what `tandem demo seed` made.
+type demoSummary struct {
+	ProgramID   string `json:"programId"`
+	People      int    `json:"people"`
+	Mentors     int    `json:"mentors"`
+	Mentees     int    `json:"mentees"`
+	Departments int    `json:"departments"`
+	TimeZones   int    `json:"timeZones"`
+}
+
+func newDemoSeedCmd(c *client) *cobra.Command {
+	var people int
+	var seed uint64
+	var programName string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "seed",
+		Short: "Import a synthetic global company and enrol a reverse-mentoring cohort of it",
+		Long: `Generates an organisation of --people employees from --seed (the same seed
+gives the same people): departments of different sizes, reporting chains
+under a CEO with seniority levels 1-12, offices from San Francisco to
+Tokyo with their time zones and languages, hire dates, a few people on
+leave. Juniors (levels 1-4) hold digital and AI skills; seniors (8-12) want
+to develop them.
+
+Over the API it then creates the skills catalogue (skills that exist are
+kept), imports everyone into the directory, creates a REVERSE program and
+opens it for enrolment (ENROLLING), and imports about 30 % of the company
+into it: juniors strong in a digital skill as mentors, seniors as mentees,
+with slightly more mentor capacity than mentees. Both imports show their
+progress on standard error. The command returns once the matching service
+has seen the whole cohort. Running it again updates the same people and
+creates another program.
+
+The program is left ENROLLING, where it can be matched: next comes
+` + "`tandem match run --program ID`" + `; once matches are published,
+` + "`tandem program transition ID matching`" + ` and then ` + "`... ID active`" + `
+start the mentoring phase.`,
+		Example: `  tandem demo seed --tenant acme
+  tandem demo seed --tenant acme --people 5000 --seed 7 --program-name "AI for leaders" -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if people < demo.MinPeople || people > demo.MaxPeople {
+				return usageErr("--people %d: must be %d to %d", people, demo.MinPeople, demo.MaxPeople)
+			}
+			if timeout <= 0 {
+				return usageErr("--timeout %s: must be positive", timeout)
+			}
+			now := time.Now()
+			if programName == "" {
+				programName = fmt.Sprintf("Reverse mentoring %d", now.Year())
+			}
+			org, err := demo.Generate(demo.Config{People: people, Seed: seed, Today: now})
+			if err != nil {
+				return err
+			}
+			conn, err := c.connect(cmd)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			s := demoSeeder{cmd: cmd, timeout: timeout,
+				api: participantv1.NewParticipantServiceClient(conn), matching: matchingv1.NewMatchingServiceClient(conn)}
+			programID, err := s.seed(ctx, org, programName, now)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "program %s is ENROLLING; match it with: tandem match run --program %s\n", programID, programID)
+			return c.renderDemoSummary(cmd, demoSummary{
+				ProgramID: programID, People: org.Count(""), Mentors: org.Count(demo.RoleMentor), Mentees: org.Count(demo.RoleMentee),
+				Departments: len(org.Departments), TimeZones: len(org.TimeZones()),
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&people, "people", 1000, fmt.Sprintf("employees of the company, %d to %d", demo.MinPeople, demo.MaxPeople))
+	f.Uint64Var(&seed, "seed", 1, "seed of the generator: the same seed gives the same company")
+	f.StringVar(&programName, "program-name", "", `name of the program (default "Reverse mentoring <this year>")`)
+	f.DurationVar(&timeout, "timeout", 10*time.Minute, "give up after this long (an import under way goes on in the service)")
+	return cmd
+}
+
+// demoSeeder writes a generated organisation through the participant
+// service.
+type demoSeeder struct {
+	cmd      *cobra.Command
+	api      participantv1.ParticipantServiceClient
+	matching matchingv1.MatchingServiceClient
+	timeout  time.Duration
+}
+
+// seed creates the skills, imports the directory, creates the program,
+// opens it, enrols the cohort and waits for the matching service to see
+// it; it returns the program id.
+func (s demoSeeder) seed(ctx context.Context, org *demo.Org, programName string, now time.Time) (string, error) {
+	for _, sk := range org.Skills {
+		_, err := s.api.CreateSkill(ctx, &participantv1.CreateSkillRequest{Skill: &participantv1.Skill{
+			Id: sk.ID, DisplayName: sk.DisplayName, Category: sk.Category,
+		}})
+		if err != nil && status.Code(err) != codes.AlreadyExists {
+			return "", err
+		}
+	}
+	if err := s.importCSV(ctx, &participantv1.CreateImportRequest{Csv: org.DirectoryCSV()},
+		fmt.Sprintf("directory: %d people", org.Count(""))); err != nil {
+		return "", err
+	}
+	program, err := s.api.CreateProgram(ctx, &participantv1.CreateProgramRequest{Program: &participantv1.Program{
+		DisplayName: programName,
+		Description: fmt.Sprintf("Early-career digital talent mentors senior leaders in AI and digital skills; "+
+			"a demonstration cohort of a synthetic company of %d people.", org.Count("")),
+		Type:                  participantv1.ProgramType_PROGRAM_TYPE_REVERSE,
+		Goals:                 []string{"AI fluency of senior leaders", "Leadership exposure for early-career digital talent"},
+		SuccessMetrics:        []string{"digital self-assessment uplift of mentees", "retention of early-career mentors"},
+		DurationWeeks:         24,
+		MeetingCadence:        participantv1.MeetingCadence_MEETING_CADENCE_BIWEEKLY,
+		Format:                participantv1.MeetingFormat_MEETING_FORMAT_HYBRID,
+		EnrollmentOpenTime:    timestamppb.New(now),
+		EnrollmentCloseTime:   timestamppb.New(now.AddDate(0, 0, 28)),
+		DefaultMentorCapacity: 1,
+		MaxMentorCapacity:     2,
+	}})
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.api.TransitionProgram(ctx, &participantv1.TransitionProgramRequest{
+		Id: program.GetId(), State: participantv1.ProgramState_PROGRAM_STATE_ENROLLING, Reason: "demo cohort",
+	}); err != nil {
+		return "", err
+	}
+	enrolled := org.Count(demo.RoleMentor) + org.Count(demo.RoleMentee)
+	if err := s.importCSV(ctx, &participantv1.CreateImportRequest{Csv: org.EnrolmentCSV(), ProgramId: program.GetId()},
+		fmt.Sprintf("enrolment: %d participants", enrolled)); err != nil {
+		return "", err
+	}
+	return program.GetId(), s.awaitMatching(ctx, program.GetId())
+}
+
+// awaitMatching waits until the matching service knows the participant
+// enrolled last, polling every 200 ms. Events reach it one at a time in
+// the order they were written, so it then knows the whole cohort and a
+// match run sees everyone.
+func (s demoSeeder) awaitMatching(ctx context.Context, programID string) error {
+	last := ""
+	req := &participantv1.ListParticipantsRequest{ProgramId: programID, PageSize: 1000}
+	for {
+		page, err := s.api.ListParticipants(ctx, req)
+		if err != nil {
+			return err
+		}
+		for _, p := range page.GetParticipants() {
+			// Ids are UUIDv7: the greatest was created last.
+			last = max(last, p.GetId())
+		}
+		if req.PageToken = page.GetNextPageToken(); req.PageToken == "" {
+			break
+		}
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := s.matching.ListCandidates(ctx, &matchingv1.ListCandidatesRequest{ProgramId: programID, ParticipantId: last, K: 1})
+		if status.Code(err) != codes.NotFound {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			if err := s.cmd.Context().Err(); err != nil {
+				return err
+			}
+			return &cliError{code: exitError, msg: fmt.Sprintf(
+				"the matching service has not seen the participants of program %s after --timeout %s; try `tandem match run` later", programID, s.timeout)}
+		case <-tick.C:
+		}
+	}
+}
+
+// importCSV runs one import, polling it every 200 ms with a percentage
+// bar, and fails unless every row was imported: the generator writes no
+// bad rows, so a rejection is a fault worth seeing.
+func (s demoSeeder) importCSV(ctx context.Context, req *participantv1.CreateImportRequest, what string) error {
+	imp, err := s.api.CreateImport(ctx, req)
+	if err != nil {
+		return err
+	}
+	bar := newPercentBar(s.cmd.ErrOrStderr())
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for imp.GetState() == participantv1.ImportState_IMPORT_STATE_RUNNING {
+		bar.percent(int(imp.GetProgressPercent()), what)
+		select {
+		case <-ctx.Done():
+			bar.finish()
+			return s.waitErr(imp.GetId(), what)
+		case <-tick.C:
+		}
+		next, err := s.api.GetImport(ctx, &participantv1.GetImportRequest{Id: imp.GetId()})
+		if err != nil {
+			bar.finish()
+			if ctx.Err() != nil {
+				return s.waitErr(imp.GetId(), what)
+			}
+			return err
+		}
+		imp = next
+	}
+	bar.percent(100, what)
+	bar.finish()
+	switch {
+	case imp.GetState() == participantv1.ImportState_IMPORT_STATE_FAILED:
+		return &cliError{code: exitError, msg: fmt.Sprintf("%s: import %s failed: %s", what, imp.GetId(), imp.GetError())}
+	case imp.GetRejectedRows() > 0:
+		msg := fmt.Sprintf("%s: import %s rejected %d of %d rows", what, imp.GetId(), imp.GetRejectedRows(), imp.GetTotalRows())
+		page, err := s.api.ListImportRejections(ctx, &participantv1.ListImportRejectionsRequest{ImportId: imp.GetId(), PageSize: 5})
+		if err == nil {
+			for _, r := range page.GetRejections() {
+				msg += fmt.Sprintf("\n  row %d %s: %s", r.GetRow(), r.GetField(), r.GetReason())
+			}
+		}
+		return &cliError{code: exitError, msg: msg}
+	}
+	return nil
+}
+
+// waitErr says why waiting for an import stopped: the timeout, or the
+// command was interrupted.
+func (s demoSeeder) waitErr(id, what string) error {
+	if err := s.cmd.Context().Err(); err != nil {
+		return fmt.Errorf("%s: import %s: %w", what, id, err)
+	}
+	return &cliError{code: exitError, msg: fmt.Sprintf("%s: import %s still running after --timeout %s; it goes on in the service", what, id, s.timeout)}
+}
+
+// renderDemoSummary prints the summary as a one-row table or a JSON
+// object.
+func (c *client) renderDemoSummary(cmd *cobra.Command, sum demoSummary) error {
+	w := cmd.OutOrStdout()
+	if c.output == "json" {
+		b, err := json.MarshalIndent(sum, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, string(b))
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row(tw, "PROGRAM", "PEOPLE", "MENTORS", "MENTEES", "DEPARTMENTS", "TIME ZONES")
+	row(tw, sum.ProgramID, sum.People, sum.Mentors, sum.Mentees, sum.Departments, sum.TimeZones)
+	return tw.Flush()
+}
