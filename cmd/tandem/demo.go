@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-oss/tandem/cmd/tandem/internal/demo"
 	matchingv1 "github.com/tandem-oss/tandem/gen/go/tandem/matching/v1"
 	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
+	schedulingv1 "github.com/tandem-oss/tandem/gen/go/tandem/scheduling/v1"
 )
 
 func init() { apiCommands = append(apiCommands, newDemoCmd) }
@@ -56,8 +57,10 @@ Over the API it then creates the skills catalogue (skills that exist are
 kept), imports everyone into the directory, creates a REVERSE program and
 opens it for enrolment (ENROLLING), and imports about 30 % of the company
 into it: juniors strong in a digital skill as mentors, seniors as mentees,
-with slightly more mentor capacity than mentees. Both imports show their
-progress on standard error. The command returns once the matching service
+with slightly more mentor capacity than mentees, and gives each of them
+office hours in their time zone (Monday to Friday 09:00-17:00, Tuesday and
+Thursday mornings preferred) so slots can be suggested. Both imports show
+their progress on standard error. The command returns once the matching service
 has seen the whole cohort. Running it again updates the same people and
 creates another program.
 
@@ -90,7 +93,8 @@ start the mentoring phase.`,
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			s := demoSeeder{cmd: cmd, timeout: timeout,
-				api: participantv1.NewParticipantServiceClient(conn), matching: matchingv1.NewMatchingServiceClient(conn)}
+				api: participantv1.NewParticipantServiceClient(conn), matching: matchingv1.NewMatchingServiceClient(conn),
+				scheduling: schedulingv1.NewSchedulingServiceClient(conn)}
 			programID, err := s.seed(ctx, org, programName, now)
 			if err != nil {
 				return err
@@ -116,7 +120,9 @@ type demoSeeder struct {
 	cmd      *cobra.Command
 	api      participantv1.ParticipantServiceClient
 	matching matchingv1.MatchingServiceClient
-	timeout  time.Duration
+	// scheduling receives the cohort's availability.
+	scheduling schedulingv1.SchedulingServiceClient
+	timeout    time.Duration
 }
 
 // seed creates the skills, imports the directory, creates the program,
@@ -163,7 +169,55 @@ func (s demoSeeder) seed(ctx context.Context, org *demo.Org, programName string,
 		fmt.Sprintf("enrolment: %d participants", enrolled)); err != nil {
 		return "", err
 	}
+	if err := s.setAvailability(ctx, program.GetId()); err != nil {
+		return "", err
+	}
 	return program.GetId(), s.awaitMatching(ctx, program.GetId())
+}
+
+// setAvailability gives every participant of the program office hours in
+// their own time zone, Monday to Friday 09:00-17:00, with Tuesday and
+// Thursday mornings preferred, so that slots can be suggested at once.
+func (s demoSeeder) setAvailability(ctx context.Context, programID string) error {
+	zones := map[string]string{}
+	for token := ""; ; {
+		page, err := s.api.ListPeople(ctx, &participantv1.ListPeopleRequest{PageSize: 1000, PageToken: token})
+		if err != nil {
+			return err
+		}
+		for _, p := range page.GetPeople() {
+			zones[p.GetId()] = p.GetTimeZone()
+		}
+		if token = page.GetNextPageToken(); token == "" {
+			break
+		}
+	}
+	var windows, hours []*schedulingv1.WeeklyWindow
+	for day := schedulingv1.DayOfWeek_DAY_OF_WEEK_MONDAY; day <= schedulingv1.DayOfWeek_DAY_OF_WEEK_FRIDAY; day++ {
+		hours = append(hours, &schedulingv1.WeeklyWindow{Day: day, Start: "09:00", End: "17:00"})
+		if day == schedulingv1.DayOfWeek_DAY_OF_WEEK_TUESDAY || day == schedulingv1.DayOfWeek_DAY_OF_WEEK_THURSDAY {
+			windows = append(windows, &schedulingv1.WeeklyWindow{Day: day, Start: "09:00", End: "12:00", Preferred: true},
+				&schedulingv1.WeeklyWindow{Day: day, Start: "12:00", End: "17:00"})
+			continue
+		}
+		windows = append(windows, &schedulingv1.WeeklyWindow{Day: day, Start: "09:00", End: "17:00"})
+	}
+	for token := ""; ; {
+		page, err := s.api.ListParticipants(ctx, &participantv1.ListParticipantsRequest{ProgramId: programID, PageSize: 1000, PageToken: token})
+		if err != nil {
+			return err
+		}
+		for _, p := range page.GetParticipants() {
+			_, err := s.scheduling.SetAvailability(ctx, &schedulingv1.SetAvailabilityRequest{Availability: &schedulingv1.Availability{
+				PersonId: p.GetPersonId(), TimeZone: zones[p.GetPersonId()], Windows: windows, WorkingHours: hours}})
+			if err != nil {
+				return fmt.Errorf("availability of person %s: %w", p.GetPersonId(), err)
+			}
+		}
+		if token = page.GetNextPageToken(); token == "" {
+			return nil
+		}
+	}
 }
 
 // awaitMatching waits until the matching service knows the participant
