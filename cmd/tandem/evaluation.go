@@ -213,7 +213,7 @@ func reportTable(tw *tabwriter.Writer, rep *evaluationv1.ProgramReport) {
 	row(tw, "DIMENSION", "VALUE", "PEOPLE", "MATCH_RATE", "PAIRS", "SESSIONS", "MEAN_RATING")
 	for _, s := range rep.GetSegments() {
 		if s.GetSuppressed() {
-			row(tw, s.GetDimension(), s.GetValue(), "suppressed")
+			row(tw, s.GetDimension(), s.GetValue(), "suppressed", "-", "-", "-", "-") // full rows keep the columns aligned
 			continue
 		}
 		row(tw, append([]any{s.GetDimension(), s.GetValue()}, figureCells(s.GetFigures())...)...)
@@ -224,7 +224,7 @@ func reportTable(tw *tabwriter.Writer, rep *evaluationv1.ProgramReport) {
 	for _, w := range rep.GetWeeks() {
 		week := w.GetWeekStartTime().AsTime().UTC().Format("2006-01-02")
 		if w.GetSuppressed() {
-			row(tw, week, "suppressed")
+			row(tw, week, "suppressed", "-", "-", "-", "-")
 			continue
 		}
 		row(tw, append([]any{week}, figureCells(w.GetFigures())...)...)

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -44,8 +47,12 @@ func newSlotsCmd(c *client) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			resp, err := schedulingv1.NewSchedulingServiceClient(conn).SuggestSlots(cmd.Context(), &schedulingv1.SuggestSlotsRequest{
-				MatchId: args[0], Weeks: weeks, DurationMinutes: mins, Limit: limit,
+			var resp *schedulingv1.SuggestSlotsResponse
+			err = awaitMatchNews(cmd.Context(), func() (err error) {
+				resp, err = schedulingv1.NewSchedulingServiceClient(conn).SuggestSlots(cmd.Context(), &schedulingv1.SuggestSlotsRequest{
+					MatchId: args[0], Weeks: weeks, DurationMinutes: mins, Limit: limit,
+				})
+				return err
 			})
 			if err != nil {
 				return err
@@ -102,9 +109,13 @@ func newSessionBookCmd(c *client) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sess, err := schedulingv1.NewSchedulingServiceClient(conn).CreateSession(cmd.Context(), &schedulingv1.CreateSessionRequest{
-				MatchId: args[0], PersonId: person, RoomId: room,
-				StartTime: timestamppb.New(from), EndTime: timestamppb.New(from.Add(duration)),
+			var sess *schedulingv1.Session
+			err = awaitMatchNews(cmd.Context(), func() (err error) {
+				sess, err = schedulingv1.NewSchedulingServiceClient(conn).CreateSession(cmd.Context(), &schedulingv1.CreateSessionRequest{
+					MatchId: args[0], PersonId: person, RoomId: room,
+					StartTime: timestamppb.New(from), EndTime: timestamppb.New(from.Add(duration)),
+				})
+				return err
 			})
 			if err != nil {
 				return err
@@ -153,9 +164,13 @@ proposer's time zone across daylight-saving changes.`,
 			if err != nil {
 				return err
 			}
-			series, err := schedulingv1.NewSchedulingServiceClient(conn).CreateSeries(cmd.Context(), &schedulingv1.CreateSeriesRequest{
-				MatchId: args[0], PersonId: person, Cadence: cad, FirstStartTime: timestamppb.New(from),
-				DurationMinutes: mins, Occurrences: count, RoomId: room,
+			var series *schedulingv1.Series
+			err = awaitMatchNews(cmd.Context(), func() (err error) {
+				series, err = schedulingv1.NewSchedulingServiceClient(conn).CreateSeries(cmd.Context(), &schedulingv1.CreateSeriesRequest{
+					MatchId: args[0], PersonId: person, Cadence: cad, FirstStartTime: timestamppb.New(from),
+					DurationMinutes: mins, Occurrences: count, RoomId: room,
+				})
+				return err
 			})
 			if err != nil {
 				return err
@@ -399,4 +414,31 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// matchNewsWait bounds how long slots and booking wait for the scheduling
+// service to learn of a match accepted a moment ago.
+const matchNewsWait = 10 * time.Second
+
+// awaitMatchNews calls fn until the scheduling service knows the match as
+// accepted: it learns of an acceptance from an event, a moment after the
+// matching service answered, so a script that accepts and books at once
+// would otherwise race it. Other errors, and the same ones after
+// matchNewsWait, are returned as they are.
+func awaitMatchNews(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(matchNewsWait)
+	for {
+		err := fn()
+		st, _ := status.FromError(err)
+		pending := st.Code() == codes.NotFound && strings.Contains(st.Message(), "not known to the scheduling service") ||
+			st.Code() == codes.FailedPrecondition && strings.Contains(st.Message(), "is proposed;")
+		if !pending || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
