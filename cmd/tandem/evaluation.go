@@ -54,9 +54,9 @@ only by its author and, with an audited reason, a tenant admin.`,
 				return err
 			}
 			return c.render(cmd.OutOrStdout(), func(tw *tabwriter.Writer) {
-				row(tw, "ID", "SESSION", "AUTHOR", "RATING", "TAGS", "PRIVATE COMMENT")
+				row(tw, "ID", "SESSION", "AUTHOR", "RATING", "TAGS", "PRIVATE", "COMMENT")
 				row(tw, fb.GetId(), fb.GetSessionId(), fb.GetAuthorPersonId(), fb.GetRating(),
-					orDash(strings.Join(fb.GetTags(), ",")), fb.GetHasPrivateComment())
+					orDash(strings.Join(fb.GetTags(), ",")), fb.GetHasPrivateComment(), orDash(fb.GetComment()))
 			}, false, fb)
 		},
 	}

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tandem-oss/tandem/pkg/testkit"
 )
 
 // TestREADMEWalkthrough builds the tandem binary and runs the README's
@@ -99,4 +103,68 @@ func TestREADMEWalkthrough(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, len(rows), 2)
 	require.Equal(t, "program", rows[1][0])
+
+	// The rest of the journey with the same binary: a session that takes
+	// place, its feedback, the pair's health and the report that counts
+	// them.
+	tandem := func(args ...string) (string, error) {
+		cmd := exec.Command(filepath.Join(dir, "tandem"), append([]string{"--addr", addrs.GRPC, "--tenant", "acme"}, args...)...)
+		cmd.Dir = dir
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		if err != nil {
+			return out.String(), fmt.Errorf("tandem %v: %w: %s", args, err, errOut.String())
+		}
+		return out.String(), nil
+	}
+	proposed, err := os.ReadFile(filepath.Join(dir, "proposed.json"))
+	require.NoError(t, err)
+	var matches []struct {
+		ID             string `json:"id"`
+		MentorPersonID string `json:"mentorPersonId"`
+		MenteePersonID string `json:"menteePersonId"`
+	}
+	require.NoError(t, json.Unmarshal(proposed, &matches))
+	m := matches[0]
+	start := time.Now().UTC().Add(3 * time.Second).Truncate(time.Second)
+	out, err = tandem("session", "book", m.ID, "--start", start.Format(time.RFC3339), "--duration", "30m", "--as", m.MenteePersonID, "-o", "json")
+	require.NoError(t, err)
+	var session struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &session))
+	require.Equal(t, "SESSION_STATE_PROPOSED", session.State)
+	out, err = tandem("session", "confirm", session.ID, "--as", m.MentorPersonID)
+	require.NoError(t, err)
+	require.Contains(t, out, "confirmed")
+	testkit.Eventually(t, 20*time.Second, func() bool {
+		out, err = tandem("session", "complete", session.ID)
+		return err == nil
+	}, "the session starts and is completed: %v", err)
+	require.Contains(t, out, "completed")
+	testkit.Eventually(t, 20*time.Second, func() bool {
+		out, err = tandem("feedback", "submit", session.ID, "--as", m.MenteePersonID, "--rating", "5", "--comment", "eye-opening")
+		return err == nil
+	}, "the evaluation service learns the session took place: %v", err)
+	require.Contains(t, out, "eye-opening")
+	out, err = tandem("health", "at-risk", "--program", seed.ProgramID, "-o", "json")
+	require.NoError(t, err)
+	require.JSONEq(t, "[]", out, "no pair is at risk on day one")
+
+	var after struct {
+		Figures struct {
+			SessionsHeld int `json:"sessionsHeld"`
+			Ratings      int `json:"ratings"`
+		} `json:"figures"`
+	}
+	testkit.Eventually(t, 20*time.Second, func() bool {
+		out, err = tandem("report", seed.ProgramID, "-o", "json")
+		return err == nil && json.Unmarshal([]byte(out), &after) == nil && after.Figures.Ratings == 1
+	}, "the report counts the feedback: %s", out)
+	require.Equal(t, 1, after.Figures.SessionsHeld)
+	out, err = tandem("report", seed.ProgramID)
+	require.NoError(t, err)
+	require.Regexp(t, `(?m)^sessions_held\s+1$`, out)
 }

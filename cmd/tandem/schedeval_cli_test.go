@@ -296,7 +296,7 @@ func TestSchedulingAndEvaluationCLI(t *testing.T) {
 			return res.code == 0
 		}, "the evaluation service knows the session is completed: %s", res.msg)
 		require.Equal(t, []string{"ID", "SESSION", "AUTHOR", "RATING", "TAGS", "PRIVATE", "COMMENT"}, strings.Fields(strings.SplitN(res.out, "\n", 2)[0]))
-		require.Equal(t, []string{sessionID, menteeID, "4", "prepared,practical", "true"}, seRow(t, res.out, sessionID)[1:])
+		require.Equal(t, []string{sessionID, menteeID, "4", "prepared,practical", "true", "clear", "next", "steps"}, seRow(t, res.out, sessionID)[1:])
 
 		var fb map[string]any
 		cli.json(&fb, "feedback", "submit", sessionID, "--as", mentorID, "--rating", "5")
