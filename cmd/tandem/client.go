@@ -360,6 +360,26 @@ variables override its values.`,
 				names = append(names, n)
 			}
 			sort.Strings(names)
+			if c.output == "json" {
+				type shown struct {
+					Name     string `json:"name"`
+					Addr     string `json:"addr,omitempty"`
+					Tenant   string `json:"tenant,omitempty"`
+					TLS      bool   `json:"tls,omitempty"`
+					HasToken bool   `json:"hasToken"`
+				}
+				list := []shown{}
+				for _, n := range names {
+					p := ps[n]
+					list = append(list, shown{Name: n, Addr: p.Addr, Tenant: p.Tenant, TLS: p.TLS, HasToken: p.Token != ""})
+				}
+				b, err := json.MarshalIndent(list, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), string(b))
+				return err
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			row(tw, "NAME", "ADDR", "TENANT", "TLS", "TOKEN")
 			for _, n := range names {
