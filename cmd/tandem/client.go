@@ -392,3 +392,21 @@ variables override its values.`,
 	cmd.AddCommand(set, list)
 	return cmd
 }
+
+// requireFlags returns a usage error naming the first of names not given.
+func requireFlags(cmd *cobra.Command, names ...string) error {
+	for _, n := range names {
+		if !cmd.Flags().Changed(n) {
+			return usageErr("--%s is required: %s", n, cmd.Flags().Lookup(n).Usage)
+		}
+	}
+	return nil
+}
+
+// orDash shows an empty cell as "-".
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -97,8 +97,8 @@ func renderPeople(c *client, cmd *cobra.Command, list bool, people ...*participa
 	return c.render(cmd.OutOrStdout(), func(tw *tabwriter.Writer) {
 		row(tw, "ID", "HRIS ID", "NAME", "EMAIL", "DEPARTMENT", "LEVEL", "TIME ZONE", "STATUS")
 		for _, p := range people {
-			row(tw, p.GetId(), dash(p.GetHrisId()), dash(p.GetDisplayName()), dash(p.GetEmail()), dash(p.GetDepartment()),
-				p.GetSeniorityLevel(), dash(p.GetTimeZone()), protoWord(p.GetEmploymentStatus()))
+			row(tw, p.GetId(), orDash(p.GetHrisId()), orDash(p.GetDisplayName()), orDash(p.GetEmail()), orDash(p.GetDepartment()),
+				p.GetSeniorityLevel(), orDash(p.GetTimeZone()), protoWord(p.GetEmploymentStatus()))
 		}
 	}, list, msgs...)
 }
@@ -117,7 +117,7 @@ func newParticipantListCmd(c *client) *cobra.Command {
 		Short: "List the participants of a program, ordered by id (all pages)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := missingFlag(cmd, "program"); err != nil {
+			if err := requireFlags(cmd, "program"); err != nil {
 				return err
 			}
 			r, err := parseProtoWordFlag("role", role, participantv1.ParticipantRole_PARTICIPANT_ROLE_UNSPECIFIED)
@@ -183,7 +183,7 @@ and pairing preferences are set through the API or an enrolment import
 		Example: `  tandem participant enrol --program prg_123 --person per_456 --role mentor --capacity 2`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := missingFlag(cmd, "program", "person", "role"); err != nil {
+			if err := requireFlags(cmd, "program", "person", "role"); err != nil {
 				return err
 			}
 			p := &participantv1.Participant{ProgramId: programID, PersonId: personID, Motivation: motivation, Capacity: capacity}
@@ -246,12 +246,4 @@ func participantSkills(p *participantv1.Participant) string {
 		return "-"
 	}
 	return s[:len(s)-1]
-}
-
-// dash shows an empty cell as "-" so columns stay readable.
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -201,7 +201,7 @@ func renderImport(c *client, w io.Writer, imp *participantv1.Import, rejections 
 		row(tw)
 		row(tw, "ROW", "FIELD", "REASON")
 		for _, r := range rejections {
-			row(tw, r.GetRow(), dash(r.GetField()), r.GetReason())
+			row(tw, r.GetRow(), orDash(r.GetField()), r.GetReason())
 		}
 	}
 	return tw.Flush()

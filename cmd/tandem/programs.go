@@ -30,7 +30,7 @@ func newProgramCreateCmd(c *client) *cobra.Command {
     --cadence biweekly --format hybrid --capacity 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := missingFlag(cmd, "name", "type"); err != nil {
+			if err := requireFlags(cmd, "name", "type"); err != nil {
 				return err
 			}
 			p := &participantv1.Program{DisplayName: name, Description: description, DurationWeeks: weeks, DefaultMentorCapacity: capacity}
@@ -247,17 +247,6 @@ func parseProtoWordFlag[E interface {
 		return zero, usageErr("--%s %q: must be one of %s", flag, w, strings.ReplaceAll(protoWordList(zero), "|", ", "))
 	}
 	return e, nil
-}
-
-// missingFlag returns a usage error naming the first of names not given.
-// (cobra's own required-flag error would exit 1, not 2.)
-func missingFlag(cmd *cobra.Command, names ...string) error {
-	for _, n := range names {
-		if !cmd.Flags().Changed(n) {
-			return usageErr("--%s is required: %s", n, cmd.Flags().Lookup(n).Usage)
-		}
-	}
-	return nil
 }
 
 // completeProtoWords offers the words of an enum as shell completions of --flag.

@@ -375,16 +375,6 @@ func parseStart(v string) (time.Time, error) {
 	return t, nil
 }
 
-// requireFlags returns a usage error naming the first of names not given.
-func requireFlags(cmd *cobra.Command, names ...string) error {
-	for _, n := range names {
-		if !cmd.Flags().Changed(n) {
-			return usageErr("--%s is required: %s", n, cmd.Flags().Lookup(n).Usage)
-		}
-	}
-	return nil
-}
-
 // utcTime formats a timestamp as RFC 3339 in UTC; "-" when unset.
 func utcTime(ts *timestamppb.Timestamp) string {
 	if ts == nil {
@@ -407,13 +397,6 @@ func localClock(v string) string {
 // flags use: SESSION_STATE_NO_SHOW -> no-show.
 func enumWord(name, prefix string) string {
 	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, prefix)), "_", "-")
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 // matchNewsWait bounds how long slots and booking wait for the scheduling
