@@ -259,37 +259,18 @@ func (s demoSeeder) awaitMatching(ctx context.Context, programID string) error {
 	}
 }
 
-// importCSV runs one import, polling it every 200 ms with a percentage
-// bar, and fails unless every row was imported: the generator writes no
-// bad rows, so a rejection is a fault worth seeing.
+// importCSV runs one import with the import command's percentage bar, and
+// fails unless every row was imported: the generator writes no bad rows,
+// so a rejection is a fault worth seeing.
 func (s demoSeeder) importCSV(ctx context.Context, req *participantv1.CreateImportRequest, what string) error {
 	imp, err := s.api.CreateImport(ctx, req)
 	if err != nil {
 		return err
 	}
-	bar := newPercentBar(s.cmd.ErrOrStderr())
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for imp.GetState() == participantv1.ImportState_IMPORT_STATE_RUNNING {
-		bar.percent(int(imp.GetProgressPercent()), what)
-		select {
-		case <-ctx.Done():
-			bar.finish()
-			return s.waitErr(imp.GetId(), what)
-		case <-tick.C:
-		}
-		next, err := s.api.GetImport(ctx, &participantv1.GetImportRequest{Id: imp.GetId()})
-		if err != nil {
-			bar.finish()
-			if ctx.Err() != nil {
-				return s.waitErr(imp.GetId(), what)
-			}
-			return err
-		}
-		imp = next
+	deadline, _ := ctx.Deadline()
+	if imp, err = awaitImport(s.cmd, s.api, imp, what, time.Until(deadline)); err != nil {
+		return err
 	}
-	bar.percent(100, what)
-	bar.finish()
 	switch {
 	case imp.GetState() == participantv1.ImportState_IMPORT_STATE_FAILED:
 		return &cliError{code: exitError, msg: fmt.Sprintf("%s: import %s failed: %s", what, imp.GetId(), imp.GetError())}
@@ -304,15 +285,6 @@ func (s demoSeeder) importCSV(ctx context.Context, req *participantv1.CreateImpo
 		return &cliError{code: exitError, msg: msg}
 	}
 	return nil
-}
-
-// waitErr says why waiting for an import stopped: the timeout, or the
-// command was interrupted.
-func (s demoSeeder) waitErr(id, what string) error {
-	if err := s.cmd.Context().Err(); err != nil {
-		return fmt.Errorf("%s: import %s: %w", what, id, err)
-	}
-	return &cliError{code: exitError, msg: fmt.Sprintf("%s: import %s still running after --timeout %s; it goes on in the service", what, id, s.timeout)}
 }
 
 // renderDemoSummary prints the summary as a one-row table or a JSON
