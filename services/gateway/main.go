@@ -20,6 +20,12 @@ type config struct {
 	MatchingAddr    string `env:"TANDEM_MATCHING_ADDR, required"`
 	SchedulingAddr  string `env:"TANDEM_SCHEDULING_ADDR, required"`
 	EvaluationAddr  string `env:"TANDEM_EVALUATION_ADDR, required"`
+	// Rate limits; a zero rate turns that limit off. They are shared
+	// through TANDEM_REDIS_URL when it is set.
+	TenantPerSecond float64 `env:"TANDEM_RATE_TENANT_PER_SECOND, default=0"`
+	TenantBurst     int     `env:"TANDEM_RATE_TENANT_BURST, default=0"`
+	ClientPerSecond float64 `env:"TANDEM_RATE_CLIENT_PER_SECOND, default=0"`
+	ClientBurst     int     `env:"TANDEM_RATE_CLIENT_BURST, default=0"`
 }
 
 func main() {
@@ -28,6 +34,21 @@ func main() {
 		httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("http listener: %w", err)
+		}
+		limits := gatewaysvc.RateLimitConfig{
+			TenantPerSecond: cfg.TenantPerSecond, TenantBurst: cfg.TenantBurst,
+			ClientPerSecond: cfg.ClientPerSecond, ClientBurst: cfg.ClientBurst,
+			Prefix: cfg.RedisPrefix,
+		}
+		if cfg.RedisURL != "" {
+			// The process's own client is wrapped by its cache; the limiter
+			// needs the raw client, so it has one of its own.
+			client, err := platform.NewRedisClient(string(cfg.RedisURL))
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			limits.Redis = client
 		}
 		return gatewaysvc.Run(ctx, p.Listener, httpLis, gatewaysvc.Config{
 			Backends: map[string]string{
@@ -40,6 +61,7 @@ func main() {
 			Logger:     p.Env.Logger,
 			Verifier:   p.Env.Verifier,
 			DrainDelay: cfg.DrainDelay,
+			RateLimit:  limits,
 		})
 	}, nil))
 }

@@ -65,6 +65,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// DevJWKS, when set, is served at /.well-known/jwks.json (dev mode).
 	DevJWKS []byte
+	// RateLimit bounds the calls of each tenant and each client (none by
+	// default).
+	RateLimit RateLimitConfig
 	// Logger, Verifier and DrainDelay as for every service.
 	Logger     *slog.Logger
 	Verifier   *auth.Verifier
@@ -100,11 +103,12 @@ func Run(ctx context.Context, grpcLis, httpLis net.Listener, cfg Config) error {
 		conns[name] = conn
 	}
 
-	grpcSrv, err := newGRPCServer(cfg, conns)
+	lim := newLimiter(cfg.RateLimit, cfg.Logger)
+	grpcSrv, err := newGRPCServer(cfg, conns, lim)
 	if err != nil {
 		return err
 	}
-	httpHandler, err := newHTTPHandler(ctx, cfg, conns)
+	httpHandler, err := newHTTPHandler(ctx, cfg, conns, lim)
 	if err != nil {
 		return err
 	}
@@ -130,14 +134,20 @@ func Run(ctx context.Context, grpcLis, httpLis net.Listener, cfg Config) error {
 	return g.Wait()
 }
 
-func newGRPCServer(cfg Config, conns map[string]*grpc.ClientConn) (*server.Server, error) {
+func newGRPCServer(cfg Config, conns map[string]*grpc.ClientConn, lim *limiter) (*server.Server, error) {
 	p := &proxy{backends: conns, timeout: cfg.CallTimeout, codec: newCodec(), maxBytes: func(method string) int64 {
 		return maxRequestBytes(method, cfg.MaxBodyBytes)
 	}}
+	// Every authenticated call is a stream: the proxy serves them all as
+	// an UnknownServiceHandler.
+	stream := []grpc.StreamServerInterceptor{cfg.Verifier.StreamInterceptor(cfg.Policy), cfg.Policy.StreamInterceptor()}
+	if lim != nil {
+		stream = append(stream, lim.streamInterceptor())
+	}
 	srv, err := server.New(server.Options{
 		MaxRecvBytes: 96 << 20, // the largest upload; the proxy bounds every other method
 		Logger:       cfg.Logger,
-		Stream:       []grpc.StreamServerInterceptor{cfg.Verifier.StreamInterceptor(cfg.Policy), cfg.Policy.StreamInterceptor()},
+		Stream:       stream,
 		Extra:        []grpc.ServerOption{grpc.UnknownServiceHandler(p.handle), grpc.ForceServerCodecV2(p.codec)},
 		NoReflection: true,
 		DrainDelay:   cfg.DrainDelay,
@@ -171,7 +181,7 @@ func (p proxiedServices) GetServiceInfo() map[string]grpc.ServiceInfo {
 	return info
 }
 
-func newHTTPHandler(ctx context.Context, cfg Config, conns map[string]*grpc.ClientConn) (http.Handler, error) {
+func newHTTPHandler(ctx context.Context, cfg Config, conns map[string]*grpc.ClientConn, lim *limiter) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		// HttpBody responses (CSV exports) are sent as their own content type.
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
@@ -221,7 +231,11 @@ func newHTTPHandler(ctx context.Context, cfg Config, conns map[string]*grpc.Clie
 		feeds := schedulingv1.NewSchedulingServiceClient(conn)
 		root.HandleFunc("GET /v1/calendars/{file}", func(w http.ResponseWriter, r *http.Request) { calendarFeed(w, r, feeds) })
 	}
-	root.Handle("/v1/", authenticate(cfg.Verifier, limitBody(mux, cfg.MaxBodyBytes)))
+	api := limitBody(mux, cfg.MaxBodyBytes)
+	if lim != nil {
+		api = lim.limitRate(api)
+	}
+	root.Handle("/v1/", authenticate(cfg.Verifier, api))
 	return otelhttp.NewHandler(root, "gateway"), nil
 }
 
