@@ -1,11 +1,17 @@
 package gatewaysvc_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +47,7 @@ func (echoParticipants) GetProgram(_ context.Context, req *participantv1.GetProg
 type limitedSetup struct {
 	backend string
 	signer  *auth.DevSigner
+	logger  *slog.Logger
 }
 
 func newLimitedSetup(t *testing.T) limitedSetup {
@@ -52,7 +59,7 @@ func newLimitedSetup(t *testing.T) limitedSetup {
 	t.Cleanup(srv.Stop)
 	signer, err := auth.LoadOrCreateDevSigner(t.TempDir())
 	require.NoError(t, err)
-	return limitedSetup{backend: lis.Addr().String(), signer: signer}
+	return limitedSetup{backend: lis.Addr().String(), signer: signer, logger: servicetest.Logger(t)}
 }
 
 // limitedGateway is one running gateway replica.
@@ -73,7 +80,7 @@ func (s limitedSetup) start(t *testing.T, limits gatewaysvc.RateLimitConfig) lim
 	go func() {
 		done <- gatewaysvc.Run(ctx, grpcLis, httpLis, gatewaysvc.Config{
 			Backends: map[string]string{gatewaysvc.ParticipantService: s.backend},
-			Policy:   gatewaysvc.Policy, Logger: servicetest.Logger(t), Verifier: verifier, RateLimit: limits,
+			Policy:   gatewaysvc.Policy, Logger: s.logger, Verifier: verifier, RateLimit: limits,
 		})
 	}()
 	t.Cleanup(func() {
@@ -254,4 +261,63 @@ func TestLocalFallbackWhenRedisIsDown(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, code)
 	_, err = gw.callGRPC(t, s.token(t, "globex", "carol"))
 	require.NoError(t, err)
+}
+
+func TestBackToRedisWhenItAnswersAgain(t *testing.T) {
+	rdb, prefix := testkit.Redis(t)
+	var down atomic.Bool
+	down.Store(true)
+	gated := redis.NewClient(&redis.Options{Addr: rdb.Options().Addr, MaxRetries: -1,
+		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if down.Load() {
+				return nil, errors.New("redis is down in this test")
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}})
+	t.Cleanup(func() { gated.Close() })
+	s := newLimitedSetup(t)
+	var logs lockedBuffer
+	s.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	gw := s.start(t, gatewaysvc.RateLimitConfig{TenantPerSecond: slowRate, TenantBurst: 5, Redis: gated, Prefix: prefix})
+
+	tok := s.token(t, "acme", "alice")
+	for i := range 5 {
+		_, err := gw.callGRPC(t, tok)
+		require.NoError(t, err, "call %d", i+1)
+	}
+	_, err := gw.callGRPC(t, tok)
+	require.Equal(t, codes.ResourceExhausted, status.Code(err), "the local bucket is empty")
+
+	// Redis's bucket is still full: once Redis answers, calls pass again
+	// and are charged there.
+	down.Store(false)
+	testkit.Eventually(t, 5*time.Second, func() bool {
+		_, err := gw.callGRPC(t, tok)
+		return err == nil
+	}, "calls still refused after Redis came back")
+	n, err := rdb.Exists(t.Context(), prefix+"ratelimit:acme").Result()
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+	// Each change is logged once, however many calls saw it.
+	require.Equal(t, 1, strings.Count(logs.String(), "rate limits: Redis unavailable"), logs.String())
+	require.Equal(t, 1, strings.Count(logs.String(), "rate limits: Redis answers again"), logs.String())
+}
+
+// lockedBuffer is a log destination safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
