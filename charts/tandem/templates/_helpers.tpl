@@ -148,6 +148,25 @@ takes (dict "root" "name").
 - name: TANDEM_{{ upper $backend }}_ADDR
   value: {{ printf "%s:9090" (include "tandem.componentName" (dict "root" $root "name" $backend)) | quote }}
 {{- end }}
+{{- with $v.gateway.rateLimit }}
+- name: TANDEM_RATE_TENANT_PER_SECOND
+  value: {{ .tenantPerSecond | quote }}
+- name: TANDEM_RATE_TENANT_BURST
+  value: {{ .tenantBurst | quote }}
+- name: TANDEM_RATE_CLIENT_PER_SECOND
+  value: {{ .clientPerSecond | quote }}
+- name: TANDEM_RATE_CLIENT_BURST
+  value: {{ .clientBurst | quote }}
+{{- end }}
+{{- if $v.redis.enabled }}
+- name: TANDEM_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $v.secrets.keys.redisURL }}
+- name: TANDEM_REDIS_PREFIX
+  value: {{ $v.redis.prefix | quote }}
+{{- end }}
 {{- else }}
 - name: TANDEM_DATABASE_URL
   valueFrom:
@@ -504,6 +523,9 @@ spec:
         {{- end }}
       ports:
         - {port: 9090, protocol: TCP}
+    {{- if $v.redis.enabled }}
+    {{- include "tandem.egressRule" $np.egress.redis | nindent 4 }}
+    {{- end }}
     {{- else }}
     {{- include "tandem.egressRule" $np.egress.postgresql | nindent 4 }}
     {{- include "tandem.egressRule" $np.egress.nats | nindent 4 }}
