@@ -141,7 +141,7 @@ func (c *client) renderHealth(cmd *cobra.Command, list bool, healths ...*evaluat
 	return c.render(cmd.OutOrStdout(), func(tw *tabwriter.Writer) {
 		row(tw, "MATCH", "STATUS", "SINCE", "REASONS")
 		for _, h := range healths {
-			row(tw, h.GetMatchId(), enumWord(h.GetStatus().String(), "HEALTH_STATUS_"), utcTime(h.GetSinceTime()),
+			row(tw, h.GetMatchId(), protoWord(h.GetStatus()), utcTime(h.GetSinceTime()),
 				orDash(strings.Join(h.GetReasons(), "; ")))
 		}
 	}, list, msgs...)

@@ -267,11 +267,11 @@ func matchRunHeader(tw *tabwriter.Writer) {
 // matchRunRow prints a run's metrics; UNMATCHED is the mentees left without a
 // mentor.
 func matchRunRow(tw *tabwriter.Writer, run *matchingv1.MatchRun) {
-	state := matchWord(run.GetState().String(), "MATCH_RUN_STATE_")
+	state := protoWord(run.GetState())
 	if run.GetState() == matchingv1.MatchRunState_MATCH_RUN_STATE_RUNNING {
 		state = fmt.Sprintf("running %d%%", run.GetProgressPercent())
 	}
-	strategy := matchWord(run.GetStrategy().String(), "MATCH_STRATEGY_")
+	strategy := protoWord(run.GetStrategy())
 	if run.GetWhatIf() {
 		strategy += " (what-if)"
 	}
@@ -368,7 +368,7 @@ went to others) or not_chosen (a mentor no mentee was assigned to).`,
 			return c.render(cmd.OutOrStdout(), func(tw *tabwriter.Writer) {
 				row(tw, "PARTICIPANT", "ROLE", "REASON", "DETAIL")
 				for _, u := range unmatched {
-					row(tw, u.GetParticipantId(), matchWord(u.GetRole().String(), "PARTICIPANT_ROLE_"), u.GetReason(), u.GetDetail())
+					row(tw, u.GetParticipantId(), protoWord(u.GetRole()), u.GetReason(), u.GetDetail())
 				}
 			}, true, msgs...)
 		},
@@ -412,7 +412,7 @@ comparison (pairs in both, only in RUN_A, only in RUN_B, metric deltas).`,
 func matchCompareTable(tw *tabwriter.Writer, runs [2]*matchingv1.MatchRun, cmp *matchingv1.CompareMatchRunsResponse) {
 	a, b, d := runs[0].GetMetrics(), runs[1].GetMetrics(), cmp.GetDelta()
 	row(tw, "METRIC", "RUN_A", "RUN_B", "CHANGE")
-	row(tw, "strategy", matchWord(runs[0].GetStrategy().String(), "MATCH_STRATEGY_"), matchWord(runs[1].GetStrategy().String(), "MATCH_STRATEGY_"), "")
+	row(tw, "strategy", protoWord(runs[0].GetStrategy()), protoWord(runs[1].GetStrategy()), "")
 	row(tw, "pairs", a.GetPairs(), b.GetPairs(), fmt.Sprintf("%+d", d.GetPairs()))
 	row(tw, "coverage", fmt.Sprintf("%.1f%%", 100*a.GetCoverage()), fmt.Sprintf("%.1f%%", 100*b.GetCoverage()), fmt.Sprintf("%+.1f%%", 100*d.GetCoverage()))
 	row(tw, "mean score", matchScore(a.GetMeanScore()), matchScore(b.GetMeanScore()), fmt.Sprintf("%+.1f", d.GetMeanScore()))
@@ -474,7 +474,7 @@ error names who: run again.`,
 			}
 			return c.render(cmd.OutOrStdout(), func(tw *tabwriter.Writer) {
 				row(tw, "RUN", "STATE", "MATCHES", "PUBLISHED")
-				row(tw, run.GetId(), matchWord(run.GetState().String(), "MATCH_RUN_STATE_"), run.GetMatchesCreated(), matchTime(run.GetPublishTime()))
+				row(tw, run.GetId(), protoWord(run.GetState()), run.GetMatchesCreated(), matchTime(run.GetPublishTime()))
 			}, false, run)
 		},
 	}
@@ -540,8 +540,8 @@ func matchTable(tw *tabwriter.Writer, matches ...*matchingv1.Match) {
 		if len(by) == 0 {
 			by = []string{"-"}
 		}
-		row(tw, m.GetId(), matchWord(m.GetState().String(), "MATCH_STATE_"), m.GetMentorParticipantId(), m.GetMenteeParticipantId(),
-			matchScore(m.GetScore()), matchWord(m.GetSource().String(), "MATCH_SOURCE_"), strings.Join(by, ","))
+		row(tw, m.GetId(), protoWord(m.GetState()), m.GetMentorParticipantId(), m.GetMenteeParticipantId(),
+			matchScore(m.GetScore()), protoWord(m.GetSource()), strings.Join(by, ","))
 	}
 }
 
@@ -630,11 +630,6 @@ pair is never proposed again in the program.`,
 	cmd.Flags().StringVar(&reason, "reason", "", "why the match is declined (required)")
 	_ = cmd.RegisterFlagCompletionFunc("as", cobra.FixedCompletions([]string{"mentor", "mentee"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-// matchWord turns an enum value name into the short lowercase word tables show.
-func matchWord(name, prefix string) string {
-	return strings.ToLower(strings.TrimPrefix(name, prefix))
 }
 
 // matchScore formats a 0–100 score to one decimal.

@@ -178,7 +178,7 @@ proposer's time zone across daylight-saving changes.`,
 			if c.output == "json" {
 				return printJSON(cmd.OutOrStdout(), series)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "series %s, %s\n", series.GetId(), enumWord(series.GetCadence().String(), "CADENCE_"))
+			fmt.Fprintf(cmd.OutOrStdout(), "series %s, %s\n", series.GetId(), protoWord(series.GetCadence()))
 			return c.renderSessions(cmd, true, series.GetSessions()...)
 		},
 	}
@@ -319,7 +319,7 @@ func (c *client) renderSessions(cmd *cobra.Command, list bool, sessions ...*sche
 		row(tw, "ID", "START (UTC)", "MINUTES", "STATE", "MENTOR", "MENTEE", "ROOM")
 		for _, s := range sessions {
 			mins := s.GetEndTime().AsTime().Sub(s.GetStartTime().AsTime()) / time.Minute
-			row(tw, s.GetId(), utcTime(s.GetStartTime()), int(mins), enumWord(s.GetState().String(), "SESSION_STATE_"),
+			row(tw, s.GetId(), utcTime(s.GetStartTime()), int(mins), protoWord(s.GetState()),
 				s.GetMentorPersonId(), s.GetMenteePersonId(), orDash(s.GetRoomId()))
 		}
 	}, list, msgs...)
@@ -391,12 +391,6 @@ func localClock(v string) string {
 		return v
 	}
 	return t.Format("Mon 15:04 -07:00")
-}
-
-// enumWord turns an enum value name into the short lowercase word the
-// flags use: SESSION_STATE_NO_SHOW -> no-show.
-func enumWord(name, prefix string) string {
-	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, prefix)), "_", "-")
 }
 
 // matchNewsWait bounds how long slots and booking wait for the scheduling
