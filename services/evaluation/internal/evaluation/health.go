@@ -1,6 +1,7 @@
 package evaluation
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -25,7 +26,7 @@ const day = 24 * time.Hour
 // signals, needs attention with one, and is on track with none. Zero
 // thresholds take DefaultThresholds'.
 func EvaluateHealth(a PairActivity, now time.Time) Health {
-	th := a.Health.withDefaults()
+	th := a.Health.WithDefaults()
 	m := a.Match
 	h := Health{
 		MatchID: m.ID, ProgramID: m.ProgramID, MentorPersonID: m.MentorPersonID, MenteePersonID: m.MenteePersonID,
@@ -101,22 +102,15 @@ func EvaluateHealth(a PairActivity, now time.Time) Health {
 	return h
 }
 
-// withDefaults fills zero thresholds from DefaultThresholds.
-func (t HealthThresholds) withDefaults() HealthThresholds {
+// WithDefaults fills zero thresholds from DefaultThresholds.
+func (t HealthThresholds) WithDefaults() HealthThresholds {
 	d := DefaultThresholds
-	if t.DaysWithoutSession > 0 {
-		d.DaysWithoutSession = t.DaysWithoutSession
+	return HealthThresholds{
+		DaysWithoutSession:    cmp.Or(t.DaysWithoutSession, d.DaysWithoutSession),
+		Cancellations:         cmp.Or(t.Cancellations, d.Cancellations),
+		LowRating:             cmp.Or(t.LowRating, d.LowRating),
+		UnsignedAgreementDays: cmp.Or(t.UnsignedAgreementDays, d.UnsignedAgreementDays),
 	}
-	if t.Cancellations > 0 {
-		d.Cancellations = t.Cancellations
-	}
-	if t.LowRating > 0 {
-		d.LowRating = t.LowRating
-	}
-	if t.UnsignedAgreementDays > 0 {
-		d.UnsignedAgreementDays = t.UnsignedAgreementDays
-	}
-	return d
 }
 
 // String names a status as the API's enum does, without its prefix.

@@ -94,7 +94,7 @@ func (s *Service) Settings(ctx context.Context, tenant, programID string) (Setti
 	if err != nil {
 		return Settings{}, err
 	}
-	st.Health = st.Health.withDefaults()
+	st.Health = st.Health.WithDefaults()
 	return st, nil
 }
 
@@ -114,7 +114,7 @@ func (s *Service) UpdateSettings(ctx context.Context, tenant string, st Settings
 		return Settings{}, err
 	}
 	st.PulseSurveyDays = slices.Compact(slices.Sorted(slices.Values(st.PulseSurveyDays)))
-	st.Health = st.Health.withDefaults()
+	st.Health = st.Health.WithDefaults()
 	st.UpdateTime = s.now()
 	if err := s.store.PutSettings(ctx, tenant, st); err != nil {
 		return Settings{}, err

@@ -242,6 +242,9 @@ func session(ctx context.Context, tx *sql.Tx, p evaluation.Projector, m eventbus
 	if err := p.ApplySession(ctx, tx, m.Tenant, s); err != nil {
 		return err
 	}
+	if s.State != evaluation.SessionCompleted && s.State != evaluation.SessionCancelled {
+		return nil // health counts held and cancelled sessions only
+	}
 	return p.RefreshHealth(ctx, tx, m.Tenant, s.MatchID, now)
 }
 

@@ -120,6 +120,8 @@ func TestHandler(t *testing.T) {
 			[]string{"match m1 ended 71.5 accept=- activate=- decline=- end=12:00:00.123456", "health m1 at 08:00:00.000000"}},
 		{"tandem.session.completed", &eventsv1.SessionCompleted{Session: sess(schedulingv1.SessionState_SESSION_STATE_COMPLETED, "")},
 			[]string{"session s1 completed start=12:00:00.123456 complete=12:00:00.123456 cancel=- by=", "health m1 at 08:00:00.000000"}},
+		{"tandem.session.confirmed", &eventsv1.SessionConfirmed{Session: sess(schedulingv1.SessionState_SESSION_STATE_CONFIRMED, "")},
+			[]string{"session s1 confirmed start=12:00:00.123456 complete=- cancel=- by="}},
 		{"tandem.session.cancelled", &eventsv1.SessionCancelled{Session: sess(schedulingv1.SessionState_SESSION_STATE_CANCELLED, "b")},
 			[]string{"session s1 cancelled start=12:00:00.123456 complete=- cancel=12:00:00.123456 by=b", "health m1 at 08:00:00.000000"}},
 		{"tandem.evaluation_settings.updated", &eventsv1.EvaluationSettingsUpdated{Settings: &evaluationv1.EvaluationSettings{

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -129,13 +128,7 @@ func thresholds(ctx context.Context, tx *sql.Tx, tenant, programID string) (eval
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return h, fmt.Errorf("db: read thresholds: %w", err)
 	}
-	d := evaluation.DefaultThresholds
-	return evaluation.HealthThresholds{
-		DaysWithoutSession:    cmp.Or(h.DaysWithoutSession, d.DaysWithoutSession),
-		Cancellations:         cmp.Or(h.Cancellations, d.Cancellations),
-		LowRating:             cmp.Or(h.LowRating, d.LowRating),
-		UnsignedAgreementDays: cmp.Or(h.UnsignedAgreementDays, d.UnsignedAgreementDays),
-	}, nil
+	return h.WithDefaults(), nil
 }
 
 // RefreshDueHealth claims at most limit healths in any tenant whose next
