@@ -232,10 +232,12 @@ func (c *cluster) restart(svc string) time.Duration {
 	return time.Since(start)
 }
 
-// process is one service process.
+// process is one service or server process the test started.
 type process struct {
 	t        *testing.T
 	name     string
+	path     string
+	args     []string
 	environ  []string
 	grpcAddr string
 	httpAddr string // the gateway's only
@@ -249,7 +251,7 @@ type process struct {
 
 func (c *cluster) newProcess(name string, environ []string) *process {
 	p := &process{
-		t: c.t, name: name, grpcAddr: freeAddr(c.t),
+		t: c.t, name: name, path: filepath.Join(binDir, name), grpcAddr: freeAddr(c.t),
 		logPath: filepath.Join(c.t.TempDir(), name+".log"),
 	}
 	p.environ = append(append([]string{}, environ...), "TANDEM_GRPC_ADDR="+p.grpcAddr, "TANDEM_ADMIN_ADDR="+freeAddr(c.t))
@@ -282,7 +284,7 @@ func (p *process) start() {
 	p.t.Helper()
 	logFile, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	require.NoError(p.t, err)
-	cmd := exec.Command(filepath.Join(binDir, p.name))
+	cmd := exec.Command(p.path, p.args...)
 	cmd.Env = append(os.Environ(), p.environ...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	require.NoError(p.t, cmd.Start())

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -251,4 +252,18 @@ func importPeople(t *testing.T, c *cluster, admin string, n int) []*participantv
 		require.NotNil(t, out[i], "person %d listed", i)
 	}
 	return out
+}
+
+// TestKillNATSDuringEnrolments kills a private nats-server (SIGKILL) while
+// enrolments are written, restarts it on the same store, and checks the
+// same outcome as the participant kill: nothing lost, nothing twice.
+func TestKillNATSDuringEnrolments(t *testing.T) {
+	n := pick(1000, 10_000)
+	nats := privateNATS(t)
+	c := startCluster(t, clusterOptions{natsURL: "nats://" + nats.addr})
+	enrolUnderFault(t, c, n, func() string {
+		nats.signal(syscall.SIGKILL, 10*time.Second)
+		up := nats.restartServer()
+		return fmt.Sprintf("nats-server killed with SIGKILL, restarted on the same store, accepting connections after %s", up.Round(time.Millisecond))
+	})
 }
