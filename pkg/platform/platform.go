@@ -50,12 +50,17 @@ func MaxRecvBytes(n int) ServerOption {
 	return func(o *server.Options) { o.MaxRecvBytes = n }
 }
 
-// NewServer builds a gRPC server that authenticates every call and
-// enforces policy.
-func (e Env) NewServer(policy auth.Policy, opts ...ServerOption) (*server.Server, error) {
+// NewServer builds a gRPC server that authenticates every call, enforces
+// the role policy and then the object rules, which dir answers. It fails if
+// an RPC of policy has no object rule.
+func (e Env) NewServer(policy auth.Policy, objects auth.Objects, dir auth.Directory, opts ...ServerOption) (*server.Server, error) {
+	if err := objects.Check(policy); err != nil {
+		return nil, err
+	}
 	o := server.Options{
 		Logger:     e.Logger,
 		Unary:      []grpc.UnaryServerInterceptor{e.Verifier.UnaryInterceptor(policy), policy.Interceptor()},
+		Authorize:  []grpc.UnaryServerInterceptor{objects.Interceptor(dir)},
 		DrainDelay: e.DrainDelay,
 	}
 	for _, opt := range opts {

@@ -37,6 +37,9 @@ type Options struct {
 	// before validation: authentication goes here.
 	Unary  []grpc.UnaryServerInterceptor
 	Stream []grpc.StreamServerInterceptor
+	// Authorize run after validation, last before the handler: object
+	// rules that read the request's ids go here.
+	Authorize []grpc.UnaryServerInterceptor
 	// Extra are further grpc.ServerOptions, e.g. an UnknownServiceHandler.
 	Extra []grpc.ServerOption
 	// NoReflection leaves reflection to the caller (the gateway serves the
@@ -81,6 +84,7 @@ func New(opts Options) (*Server, error) {
 		mapErrorsUnary(opts.Logger),
 	}, opts.Unary...)
 	unary = append(unary, validateUnary(validator))
+	unary = append(unary, opts.Authorize...)
 	stream := append([]grpc.StreamServerInterceptor{
 		logStream(opts.Logger),
 		recoverStream(opts.Logger),

@@ -115,10 +115,22 @@ func serve(t testing.TB, env platform.Env, run RunFunc) *grpc.ClientConn {
 }
 
 // As returns a context whose calls carry a dev token of a caller of tenant
-// with roles.
+// with roles; the caller's subject is Subject(tenant).
 func (h *Harness) As(t testing.TB, tenant string, roles ...string) context.Context {
 	t.Helper()
-	tok, err := h.Signer.Sign(auth.Principal{Tenant: tenant, Subject: "user-of-" + tenant, Roles: roles}, time.Hour)
+	return h.AsSubject(t, tenant, Subject(tenant), roles...)
+}
+
+// Subject is the token subject of As: a program created by that caller is
+// managed by it.
+func Subject(tenant string) string { return "user-of-" + tenant }
+
+// AsSubject returns a context whose calls carry a dev token of subject in
+// tenant with roles: a participant acts as the person whose login is
+// subject.
+func (h *Harness) AsSubject(t testing.TB, tenant, subject string, roles ...string) context.Context {
+	t.Helper()
+	tok, err := h.Signer.Sign(auth.Principal{Tenant: tenant, Subject: subject, Roles: roles}, time.Hour)
 	require.NoError(t, err)
 	return metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+tok)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	evaluationv1 "github.com/tandem-oss/tandem/gen/go/tandem/evaluation/v1"
+	"github.com/tandem-oss/tandem/pkg/access"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
 	"github.com/tandem-oss/tandem/pkg/pagetoken"
 	"github.com/tandem-oss/tandem/pkg/platform"
@@ -63,12 +64,9 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 		opts = append(opts, evaluation.WithClock(cfg.Now))
 	}
 	svc := evaluation.NewService(store, opts...)
+	dir := access.NewDirectory(db.DB)
 	consumer := env.NewConsumer(db, cmp.Or(cfg.ConsumerName, events.ConsumerName), events.FilterSubject,
-		events.Handler(store, svc.Now, env.Logger))
-	srv, err := env.NewServer(Policy)
-	if err != nil {
-		return err
-	}
+		dir.Handler(events.Handler(store, svc.Now, env.Logger)))
 	key := cfg.PageTokenKey
 	if len(key) == 0 {
 		key = make([]byte, 32)
@@ -76,10 +74,15 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 			return fmt.Errorf("evaluation: page token key: %w", err)
 		}
 	}
-	evaluationv1.RegisterEvaluationServiceServer(srv.GRPC(), grpcapi.New(svc, pagetoken.New(key)))
+	api := grpcapi.New(svc, pagetoken.New(key))
+	srv, err := env.NewServer(Policy, api.Objects(), dir)
+	if err != nil {
+		return err
+	}
+	evaluationv1.RegisterEvaluationServiceServer(srv.GRPC(), api)
 	return platform.Serve(ctx, srv, lis, relay.Run, consumer.Run, svc.RunHealth)
 }
 
 // Migrations are the service's migration sets, the platform's first; the
 // service's main applies them with sqlstore.MigrateURL for `evaluation migrate`.
-var Migrations = []sqlstore.Migrations{eventbus.Migrations, evaluationsql.Migrations}
+var Migrations = []sqlstore.Migrations{eventbus.Migrations, access.Migrations, evaluationsql.Migrations}

@@ -53,13 +53,17 @@ func TestEvaluationAPI(t *testing.T) {
 		tenant := testkit.RandomName("acme")
 		pm := h.As(t, tenant, auth.RoleProgramManager)
 		admin := h.As(t, tenant, auth.RoleTenantAdmin)
-		member := h.As(t, tenant, auth.RoleParticipant)
+		member := h.As(t, tenant, auth.RoleParticipant) // a participant who is none of the people
+		// as is the participant token of a person: their subject is their id.
+		as := func(person string) context.Context { return h.AsSubject(t, tenant, person, auth.RoleParticipant) }
+		others.publish(t, tenant, "program", "created", "p1", &eventsv1.ProgramCreated{Program: &participantv1.Program{
+			Id: "p1", ManagerSubjects: []string{servicetest.Subject(tenant)}}})
 
 		// Program p1: mentors a and c, mentees b and d; pairs m1 = a-b and
 		// m2 = c-d, both active.
 		for _, id := range []string{"a", "b", "c", "d"} {
 			others.publish(t, tenant, "person", "created", id, &eventsv1.PersonCreated{Person: &participantv1.Person{
-				Id: id, Department: "Sales", SeniorityLevel: 5, EmploymentStatus: participantv1.EmploymentStatus_EMPLOYMENT_STATUS_ACTIVE}})
+				Id: id, Subject: id, Department: "Sales", SeniorityLevel: 5, EmploymentStatus: participantv1.EmploymentStatus_EMPLOYMENT_STATUS_ACTIVE}})
 			role := participantv1.ParticipantRole_PARTICIPANT_ROLE_MENTOR
 			if id == "b" || id == "d" {
 				role = participantv1.ParticipantRole_PARTICIPANT_ROLE_MENTEE
@@ -108,71 +112,75 @@ func TestEvaluationAPI(t *testing.T) {
 		})
 
 		t.Run("an agreement is versioned and needs both signatures again after an edit", func(t *testing.T) {
-			_, err := client.CreateAgreement(member, &evaluationv1.CreateAgreementRequest{MatchId: "m1", PersonId: "c"})
+			_, err := client.CreateAgreement(as("c"), &evaluationv1.CreateAgreementRequest{MatchId: "m1", PersonId: "c"})
 			assert.Equal(t, codes.PermissionDenied, status.Code(err), "not a side: %v", err)
-			a, err := client.CreateAgreement(member, &evaluationv1.CreateAgreementRequest{MatchId: "m1", PersonId: "a"})
+			_, err = client.CreateAgreement(as("a"), &evaluationv1.CreateAgreementRequest{MatchId: "m1", PersonId: "b"})
+			assert.Equal(t, codes.PermissionDenied, status.Code(err), "acting as the partner: %v", err)
+			_, err = client.CreateAgreement(member, &evaluationv1.CreateAgreementRequest{MatchId: "m1", PersonId: "a"})
+			assert.Equal(t, codes.PermissionDenied, status.Code(err), "a participant who is nobody: %v", err)
+			a, err := client.CreateAgreement(as("a"), &evaluationv1.CreateAgreementRequest{MatchId: "m1", PersonId: "a"})
 			require.NoError(t, err)
 			assert.Equal(t, "AI at work", a.GetTerms().GetTopicScope(), "from the program's template")
 			assert.EqualValues(t, 1, a.GetVersion())
-			_, err = client.CreateAgreement(member, &evaluationv1.CreateAgreementRequest{MatchId: "m1", PersonId: "b"})
+			_, err = client.CreateAgreement(as("b"), &evaluationv1.CreateAgreementRequest{MatchId: "m1", PersonId: "b"})
 			assert.Equal(t, codes.AlreadyExists, status.Code(err), "%v", err)
 
-			a, err = client.SignAgreement(member, &evaluationv1.SignAgreementRequest{MatchId: "m1", PersonId: "a", Version: 1})
+			a, err = client.SignAgreement(as("a"), &evaluationv1.SignAgreementRequest{MatchId: "m1", PersonId: "a", Version: 1})
 			require.NoError(t, err)
 			assert.Equal(t, evaluationv1.AgreementState_AGREEMENT_STATE_DRAFT, a.GetState())
 			assert.Equal(t, act2, a.GetMentorSignTime().AsTime())
 
-			a, err = client.UpdateAgreement(member, &evaluationv1.UpdateAgreementRequest{MatchId: "m1", PersonId: "b", Version: 1,
+			a, err = client.UpdateAgreement(as("b"), &evaluationv1.UpdateAgreementRequest{MatchId: "m1", PersonId: "b", Version: 1,
 				Terms: &evaluationv1.AgreementTerms{TopicScope: "AI and cloud", Confidentiality: "between us"}})
 			require.NoError(t, err)
 			assert.EqualValues(t, 2, a.GetVersion())
 			assert.Nil(t, a.GetMentorSignTime(), "an edit clears the signatures")
 
-			_, err = client.SignAgreement(member, &evaluationv1.SignAgreementRequest{MatchId: "m1", PersonId: "a", Version: 1})
+			_, err = client.SignAgreement(as("a"), &evaluationv1.SignAgreementRequest{MatchId: "m1", PersonId: "a", Version: 1})
 			assert.Equal(t, codes.Aborted, status.Code(err), "stale version: %v", err)
-			_, err = client.UpdateAgreement(member, &evaluationv1.UpdateAgreementRequest{MatchId: "m1", PersonId: "a", Version: 1,
+			_, err = client.UpdateAgreement(as("a"), &evaluationv1.UpdateAgreementRequest{MatchId: "m1", PersonId: "a", Version: 1,
 				Terms: &evaluationv1.AgreementTerms{TopicScope: "lost update"}})
 			assert.Equal(t, codes.Aborted, status.Code(err), "stale version: %v", err)
 			for _, p := range []string{"a", "b"} {
-				a, err = client.SignAgreement(member, &evaluationv1.SignAgreementRequest{MatchId: "m1", PersonId: p, Version: 2})
+				a, err = client.SignAgreement(as(p), &evaluationv1.SignAgreementRequest{MatchId: "m1", PersonId: p, Version: 2})
 				require.NoError(t, err)
 			}
 			assert.Equal(t, evaluationv1.AgreementState_AGREEMENT_STATE_SIGNED, a.GetState())
-			_, err = client.SignAgreement(member, &evaluationv1.SignAgreementRequest{MatchId: "m1", PersonId: "b", Version: 2})
+			_, err = client.SignAgreement(as("b"), &evaluationv1.SignAgreementRequest{MatchId: "m1", PersonId: "b", Version: 2})
 			assert.Equal(t, codes.AlreadyExists, status.Code(err), "%v", err)
 
-			v1, err := client.GetAgreement(member, &evaluationv1.GetAgreementRequest{MatchId: "m1", Version: 1})
+			v1, err := client.GetAgreement(as("a"), &evaluationv1.GetAgreementRequest{MatchId: "m1", Version: 1})
 			require.NoError(t, err)
 			assert.Equal(t, "AI at work", v1.GetTerms().GetTopicScope())
 			assert.NotNil(t, v1.GetMentorSignTime())
-			latest, err := client.GetAgreement(member, &evaluationv1.GetAgreementRequest{MatchId: "m1"})
+			latest, err := client.GetAgreement(as("a"), &evaluationv1.GetAgreementRequest{MatchId: "m1"})
 			require.NoError(t, err)
 			assert.True(t, proto.Equal(a, latest), "newest: %v", latest)
 			h.LastEvent(t, tenant+".agreement.signed", 3)
 		})
 
 		t.Run("goals track milestones and completion", func(t *testing.T) {
-			g, err := client.CreateGoal(member, &evaluationv1.CreateGoalRequest{PersonId: "b", Goal: &evaluationv1.Goal{
+			g, err := client.CreateGoal(as("b"), &evaluationv1.CreateGoalRequest{PersonId: "b", Goal: &evaluationv1.Goal{
 				MatchId: "m1", Title: "Use an AI assistant daily",
 				Milestones: []*evaluationv1.Milestone{{Title: "install"}, {Title: "first report"}}}})
 			require.NoError(t, err)
 			assert.Equal(t, evaluationv1.GoalState_GOAL_STATE_OPEN, g.GetState())
 			g.Milestones[0].Done = true
-			g, err = client.UpdateGoal(member, &evaluationv1.UpdateGoalRequest{PersonId: "b", Goal: g,
+			g, err = client.UpdateGoal(as("b"), &evaluationv1.UpdateGoalRequest{PersonId: "b", Goal: g,
 				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"milestones"}}})
 			require.NoError(t, err)
 			assert.EqualValues(t, 50, g.GetProgressPercent())
 			assert.Equal(t, act2, g.GetMilestones()[0].GetDoneTime().AsTime())
-			g, err = client.UpdateGoal(member, &evaluationv1.UpdateGoalRequest{PersonId: "a",
+			g, err = client.UpdateGoal(as("a"), &evaluationv1.UpdateGoalRequest{PersonId: "a",
 				Goal: &evaluationv1.Goal{Id: g.GetId(), State: evaluationv1.GoalState_GOAL_STATE_COMPLETED}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}})
 			require.NoError(t, err)
 			assert.EqualValues(t, 100, g.GetProgressPercent())
 			assert.EqualValues(t, 3, g.GetRevision())
 			assert.NotNil(t, g.GetCompleteTime())
-			_, err = client.UpdateGoal(member, &evaluationv1.UpdateGoalRequest{PersonId: "a",
+			_, err = client.UpdateGoal(as("a"), &evaluationv1.UpdateGoalRequest{PersonId: "a",
 				Goal: &evaluationv1.Goal{Id: g.GetId()}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
 			servicetest.RequireFieldViolation(t, err, "goal.title")
-			list, err := client.ListGoals(member, &evaluationv1.ListGoalsRequest{MatchId: "m1"})
+			list, err := client.ListGoals(as("b"), &evaluationv1.ListGoalsRequest{MatchId: "m1"})
 			require.NoError(t, err)
 			require.Len(t, list.GetGoals(), 1)
 			assert.True(t, proto.Equal(g, list.GetGoals()[0]))
@@ -184,25 +192,25 @@ func TestEvaluationAPI(t *testing.T) {
 				StartTime: timestampAt(act2.Add(-time.Hour)), State: schedulingv1.SessionState_SESSION_STATE_CONFIRMED}
 			others.publish(t, tenant, "session", "confirmed", "s1", &eventsv1.SessionConfirmed{Session: proto.Clone(session).(*schedulingv1.Session)})
 			awaitConsumed(t, h, h.LastEvent(t, tenant+".session.confirmed", 1).Sequence)
-			_, err := client.SubmitFeedback(member, &evaluationv1.SubmitFeedbackRequest{SessionId: "s1", PersonId: "b", Rating: 4})
+			_, err := client.SubmitFeedback(as("b"), &evaluationv1.SubmitFeedbackRequest{SessionId: "s1", PersonId: "b", Rating: 4})
 			assert.Equal(t, codes.FailedPrecondition, status.Code(err), "not held yet: %v", err)
 
 			session.State = schedulingv1.SessionState_SESSION_STATE_COMPLETED
 			others.publish(t, tenant, "session", "completed", "s1", &eventsv1.SessionCompleted{Session: session})
 			awaitConsumed(t, h, h.LastEvent(t, tenant+".session.completed", 1).Sequence)
-			_, err = client.SubmitFeedback(member, &evaluationv1.SubmitFeedbackRequest{SessionId: "s1", PersonId: "b", Rating: 6})
+			_, err = client.SubmitFeedback(as("b"), &evaluationv1.SubmitFeedbackRequest{SessionId: "s1", PersonId: "b", Rating: 6})
 			servicetest.RequireFieldViolation(t, err, "rating")
-			_, err = client.SubmitFeedback(member, &evaluationv1.SubmitFeedbackRequest{SessionId: "s1", PersonId: "c", Rating: 4})
+			_, err = client.SubmitFeedback(as("c"), &evaluationv1.SubmitFeedbackRequest{SessionId: "s1", PersonId: "c", Rating: 4})
 			assert.Equal(t, codes.PermissionDenied, status.Code(err), "not a side: %v", err)
-			_, err = client.SubmitFeedback(member, &evaluationv1.SubmitFeedbackRequest{SessionId: "nope", PersonId: "b", Rating: 4})
+			_, err = client.SubmitFeedback(as("b"), &evaluationv1.SubmitFeedbackRequest{SessionId: "nope", PersonId: "b", Rating: 4})
 			assert.Equal(t, codes.NotFound, status.Code(err), "%v", err)
 
-			f, err := client.SubmitFeedback(member, &evaluationv1.SubmitFeedbackRequest{SessionId: "s1", PersonId: "b", Rating: 4,
+			f, err := client.SubmitFeedback(as("b"), &evaluationv1.SubmitFeedbackRequest{SessionId: "s1", PersonId: "b", Rating: 4,
 				Tags: []string{"practical"}, Comment: "great start", PrivateComment: "I felt out of my depth"})
 			require.NoError(t, err)
 			feedbackID = f.GetId()
 			assert.True(t, f.GetHasPrivateComment())
-			_, err = client.SubmitFeedback(member, &evaluationv1.SubmitFeedbackRequest{SessionId: "s1", PersonId: "b", Rating: 5})
+			_, err = client.SubmitFeedback(as("b"), &evaluationv1.SubmitFeedbackRequest{SessionId: "s1", PersonId: "b", Rating: 5})
 			assert.Equal(t, codes.AlreadyExists, status.Code(err), "%v", err)
 
 			list, err := client.ListFeedback(pm, &evaluationv1.ListFeedbackRequest{MatchId: "m1"})
@@ -212,10 +220,10 @@ func TestEvaluationAPI(t *testing.T) {
 			submitted := h.LastEvent(t, tenant+".feedback.submitted", 1)
 			assert.NotContains(t, string(submitted.Data), "out of my depth", "private comments are never published")
 
-			pc, err := client.ReadPrivateComment(member, &evaluationv1.ReadPrivateCommentRequest{FeedbackId: f.GetId(), PersonId: "b"})
+			pc, err := client.ReadPrivateComment(as("b"), &evaluationv1.ReadPrivateCommentRequest{FeedbackId: f.GetId(), PersonId: "b"})
 			require.NoError(t, err)
 			assert.Equal(t, "I felt out of my depth", pc.GetPrivateComment())
-			_, err = client.ReadPrivateComment(member, &evaluationv1.ReadPrivateCommentRequest{FeedbackId: f.GetId(), PersonId: "a"})
+			_, err = client.ReadPrivateComment(as("a"), &evaluationv1.ReadPrivateCommentRequest{FeedbackId: f.GetId(), PersonId: "a"})
 			assert.Equal(t, codes.PermissionDenied, status.Code(err), "the other side: %v", err)
 			_, err = client.ReadPrivateComment(pm, &evaluationv1.ReadPrivateCommentRequest{FeedbackId: f.GetId(), Reason: "curious about it"})
 			assert.Equal(t, codes.PermissionDenied, status.Code(err), "a program manager: %v", err)
@@ -234,28 +242,28 @@ func TestEvaluationAPI(t *testing.T) {
 		})
 
 		t.Run("pulse surveys fall due on the program's days", func(t *testing.T) {
-			list, err := client.ListPulseSurveys(member, &evaluationv1.ListPulseSurveysRequest{PersonId: "b"})
+			list, err := client.ListPulseSurveys(as("b"), &evaluationv1.ListPulseSurveysRequest{PersonId: "b"})
 			require.NoError(t, err)
 			assert.Empty(t, list.GetSurveys(), "nothing due on day 0")
-			_, err = client.SubmitPulseResponse(member, &evaluationv1.SubmitPulseResponseRequest{MatchId: "m1", PersonId: "b", Day: 7, Satisfaction: 4, Recommend: 9})
+			_, err = client.SubmitPulseResponse(as("b"), &evaluationv1.SubmitPulseResponseRequest{MatchId: "m1", PersonId: "b", Day: 7, Satisfaction: 4, Recommend: 9})
 			assert.Equal(t, codes.FailedPrecondition, status.Code(err), "not due: %v", err)
 		})
 
 		t.Run("self-assessments measure the skills a participant develops", func(t *testing.T) {
-			_, err := client.SubmitSelfAssessment(member, &evaluationv1.SubmitSelfAssessmentRequest{ParticipantId: "pt-b",
+			_, err := client.SubmitSelfAssessment(as("b"), &evaluationv1.SubmitSelfAssessmentRequest{ParticipantId: "pt-b",
 				Phase: evaluationv1.AssessmentPhase_ASSESSMENT_PHASE_POST, Levels: []*evaluationv1.SkillLevel{{SkillId: "ai", Level: 4}}})
 			assert.Equal(t, codes.FailedPrecondition, status.Code(err), "POST before PRE: %v", err)
-			_, err = client.SubmitSelfAssessment(member, &evaluationv1.SubmitSelfAssessmentRequest{ParticipantId: "pt-b",
+			_, err = client.SubmitSelfAssessment(as("b"), &evaluationv1.SubmitSelfAssessmentRequest{ParticipantId: "pt-b",
 				Phase: evaluationv1.AssessmentPhase_ASSESSMENT_PHASE_PRE, Levels: []*evaluationv1.SkillLevel{{SkillId: "ai", Level: 1}, {SkillId: "golf", Level: 2}}})
 			servicetest.RequireFieldViolation(t, err, "levels[1].skill_id")
-			_, err = client.SubmitSelfAssessment(member, &evaluationv1.SubmitSelfAssessmentRequest{ParticipantId: "pt-b",
+			_, err = client.SubmitSelfAssessment(as("b"), &evaluationv1.SubmitSelfAssessmentRequest{ParticipantId: "pt-b",
 				Phase: evaluationv1.AssessmentPhase_ASSESSMENT_PHASE_PRE, Levels: []*evaluationv1.SkillLevel{{SkillId: "ai", Level: 1}, {SkillId: "cloud", Level: 2}}})
 			require.NoError(t, err)
-			post, err := client.SubmitSelfAssessment(member, &evaluationv1.SubmitSelfAssessmentRequest{ParticipantId: "pt-b",
+			post, err := client.SubmitSelfAssessment(as("b"), &evaluationv1.SubmitSelfAssessmentRequest{ParticipantId: "pt-b",
 				Phase: evaluationv1.AssessmentPhase_ASSESSMENT_PHASE_POST, Levels: []*evaluationv1.SkillLevel{{SkillId: "ai", Level: 4}}})
 			require.NoError(t, err)
 			assert.Equal(t, "b", post.GetPersonId())
-			list, err := client.ListSelfAssessments(member, &evaluationv1.ListSelfAssessmentsRequest{ParticipantId: "pt-b"})
+			list, err := client.ListSelfAssessments(as("b"), &evaluationv1.ListSelfAssessmentsRequest{ParticipantId: "pt-b"})
 			require.NoError(t, err)
 			require.Len(t, list.GetAssessments(), 2)
 			assert.Equal(t, evaluationv1.AssessmentPhase_ASSESSMENT_PHASE_PRE, list.GetAssessments()[0].GetPhase())
@@ -325,18 +333,18 @@ func TestEvaluationAPI(t *testing.T) {
 		})
 
 		t.Run("the day-7 survey is answered once", func(t *testing.T) {
-			list, err := client.ListPulseSurveys(member, &evaluationv1.ListPulseSurveysRequest{PersonId: "b", DueOnly: true})
+			list, err := client.ListPulseSurveys(as("b"), &evaluationv1.ListPulseSurveysRequest{PersonId: "b", DueOnly: true})
 			require.NoError(t, err)
 			require.Len(t, list.GetSurveys(), 1, "day 7 is due on day 10, day 14 is not")
 			assert.EqualValues(t, 7, list.GetSurveys()[0].GetDay())
-			r, err := client.SubmitPulseResponse(member, &evaluationv1.SubmitPulseResponseRequest{MatchId: "m1", PersonId: "b", Day: 7, Satisfaction: 4, Recommend: 9})
+			r, err := client.SubmitPulseResponse(as("b"), &evaluationv1.SubmitPulseResponseRequest{MatchId: "m1", PersonId: "b", Day: 7, Satisfaction: 4, Recommend: 9})
 			require.NoError(t, err)
 			assert.Equal(t, "p1", r.GetProgramId())
-			_, err = client.SubmitPulseResponse(member, &evaluationv1.SubmitPulseResponseRequest{MatchId: "m1", PersonId: "b", Day: 7, Satisfaction: 4, Recommend: 9})
+			_, err = client.SubmitPulseResponse(as("b"), &evaluationv1.SubmitPulseResponseRequest{MatchId: "m1", PersonId: "b", Day: 7, Satisfaction: 4, Recommend: 9})
 			assert.Equal(t, codes.AlreadyExists, status.Code(err), "%v", err)
-			_, err = client.SubmitPulseResponse(member, &evaluationv1.SubmitPulseResponseRequest{MatchId: "m1", PersonId: "b", Day: 3, Satisfaction: 4, Recommend: 9})
+			_, err = client.SubmitPulseResponse(as("b"), &evaluationv1.SubmitPulseResponseRequest{MatchId: "m1", PersonId: "b", Day: 3, Satisfaction: 4, Recommend: 9})
 			servicetest.RequireFieldViolation(t, err, "day")
-			list, err = client.ListPulseSurveys(member, &evaluationv1.ListPulseSurveysRequest{PersonId: "b", DueOnly: true})
+			list, err = client.ListPulseSurveys(as("b"), &evaluationv1.ListPulseSurveysRequest{PersonId: "b", DueOnly: true})
 			require.NoError(t, err)
 			assert.Empty(t, list.GetSurveys())
 		})

@@ -24,7 +24,7 @@ func startWithCache(t *testing.T, c cache.Cache) (matchingv1.MatchingServiceClie
 		env.Cache = c
 		return matchingsvc.Run(ctx, lis, matchingsvc.Config{DatabaseURL: url}, env)
 	})
-	return matchingv1.NewMatchingServiceClient(h.Conn), h.As(t, "acme", auth.RoleProgramManager)
+	return matchingv1.NewMatchingServiceClient(h.Conn), h.As(t, "acme", auth.RoleTenantAdmin)
 }
 
 // updateAndRead bumps the weight twice and checks each read sees the newest

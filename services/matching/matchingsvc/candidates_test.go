@@ -134,7 +134,8 @@ func TestCandidatesErrors(t *testing.T) {
 	}{
 		{"k too large", &matchingv1.ListCandidatesRequest{ProgramId: programID, ParticipantId: "e1", K: 101}, codes.InvalidArgument},
 		{"unknown participant", &matchingv1.ListCandidatesRequest{ProgramId: programID, ParticipantId: "nobody"}, codes.NotFound},
-		{"unknown program", &matchingv1.ListCandidatesRequest{ProgramId: "nope", ParticipantId: "e1"}, codes.NotFound},
+		// A manager manages no unknown program.
+		{"unknown program", &matchingv1.ListCandidatesRequest{ProgramId: "nope", ParticipantId: "e1"}, codes.PermissionDenied},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

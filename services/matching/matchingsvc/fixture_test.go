@@ -1,10 +1,13 @@
 package matchingsvc_test
 
 import (
+	"context"
 	"testing"
 
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
 	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
+	"github.com/tandem-oss/tandem/pkg/auth"
+	"github.com/tandem-oss/tandem/pkg/servicetest"
 )
 
 // member is one person of a test program and their enrolment.
@@ -28,11 +31,12 @@ func personID(participantID string) string { return "person-" + participantID }
 func (s *service) seed(t *testing.T, tenant, programID string, typ participantv1.ProgramType, members []member) int64 {
 	t.Helper()
 	program := &participantv1.Program{Id: programID, Type: typ, State: participantv1.ProgramState_PROGRAM_STATE_ENROLLING,
-		DefaultMentorCapacity: 1, MaxMentorCapacity: 5}
+		DefaultMentorCapacity: 1, MaxMentorCapacity: 5, ManagerSubjects: []string{servicetest.Subject(tenant)}}
 	s.publish(t, tenant, "program", programID, "created", &eventsv1.ProgramCreated{Program: program}, "")
 	for _, m := range members {
 		person := &participantv1.Person{Id: personID(m.id), Department: m.department, SeniorityLevel: m.seniority,
-			TimeZone: "Europe/Paris", Languages: []string{"en"}, EmploymentStatus: participantv1.EmploymentStatus_EMPLOYMENT_STATUS_ACTIVE}
+			TimeZone: "Europe/Paris", Languages: []string{"en"}, EmploymentStatus: participantv1.EmploymentStatus_EMPLOYMENT_STATUS_ACTIVE,
+			Subject: personID(m.id)}
 		if m.manager != "" {
 			person.ManagerId = personID(m.manager)
 		}
@@ -64,4 +68,11 @@ func enrolment(programID string, m member) *participantv1.Participant {
 		p.AvoidPersonIds = append(p.AvoidPersonIds, personID(a))
 	}
 	return p
+}
+
+// asMember returns a context of the participant token of a member: its
+// subject is the member's person id.
+func (s *service) asMember(t *testing.T, tenant, participantID string) context.Context {
+	t.Helper()
+	return s.AsSubject(t, tenant, personID(participantID), auth.RoleParticipant)
 }

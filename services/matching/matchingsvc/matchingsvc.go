@@ -12,6 +12,7 @@ import (
 	"time"
 
 	matchingv1 "github.com/tandem-oss/tandem/gen/go/tandem/matching/v1"
+	"github.com/tandem-oss/tandem/pkg/access"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
 	"github.com/tandem-oss/tandem/pkg/pagetoken"
 	"github.com/tandem-oss/tandem/pkg/platform"
@@ -57,11 +58,8 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	relay := env.NewRelay(db)
 	sqlStore := matchingsql.New(db, relay.Notify)
 	store := cachedstore.New(sqlStore, env.Cache, env.Logger)
-	consumer := env.NewConsumer(db, events.ConsumerName, events.FilterSubject, events.Handler(sqlStore, env.Logger))
-	srv, err := env.NewServer(Policy)
-	if err != nil {
-		return err
-	}
+	dir := access.NewDirectory(db.DB)
+	consumer := env.NewConsumer(db, events.ConsumerName, events.FilterSubject, dir.Handler(events.Handler(sqlStore, env.Logger)))
 	opts := []matching.Option{matching.WithLogger(env.Logger)}
 	if cfg.Now != nil {
 		opts = append(opts, matching.WithClock(cfg.Now))
@@ -78,10 +76,15 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 		}
 	}
 	candidates := grpcapi.NewCandidates(matching.NewCandidates(svc, sqlStore, env.Cache, env.Logger))
-	matchingv1.RegisterMatchingServiceServer(srv.GRPC(), grpcapi.New(svc, pagetoken.New(key), grpcapi.WithCandidates(candidates)))
+	api := grpcapi.New(svc, pagetoken.New(key), grpcapi.WithCandidates(candidates))
+	srv, err := env.NewServer(Policy, api.Objects(sqlStore), dir)
+	if err != nil {
+		return err
+	}
+	matchingv1.RegisterMatchingServiceServer(srv.GRPC(), api)
 	return platform.Serve(ctx, srv, lis, relay.Run, consumer.Run, svc.RunMatchRuns, svc.SweepRequests)
 }
 
 // Migrations are the service's migration sets, the platform's first; the
 // service's main applies them with sqlstore.MigrateURL for `matching migrate`.
-var Migrations = []sqlstore.Migrations{eventbus.Migrations, matchingsql.Migrations}
+var Migrations = []sqlstore.Migrations{eventbus.Migrations, access.Migrations, matchingsql.Migrations}

@@ -38,7 +38,7 @@ func TestScoringConfigAPI(t *testing.T) {
 		})
 		client := matchingv1.NewMatchingServiceClient(h.Conn)
 		acme := testkit.RandomName("acme")
-		manager := h.As(t, acme, auth.RoleProgramManager)
+		manager := h.As(t, acme, auth.RoleTenantAdmin) // the program is not projected: no manager manages it
 		analyst := h.As(t, acme, auth.RoleAnalyst)
 
 		defaults := &matchingv1.ScoringConfig{

@@ -67,13 +67,12 @@ func TestMatchRequests(t *testing.T) {
 		acme := testkit.RandomName("acme")
 		s.seed(t, acme, "prog", participantv1.ProgramType_PROGRAM_TYPE_CLASSIC, classicPool)
 		manager := s.As(t, acme, auth.RoleProgramManager)
-		participant := s.As(t, acme, auth.RoleParticipant)
 		s.limitRequests(t, manager, 2, 1)
 
 		var toA, toB *matchingv1.MatchRequest
 		t.Run("a requester has at most the program's pending requests", func(t *testing.T) {
 			var err error
-			toA, err = s.ask(t, participant, "e1", "mA")
+			toA, err = s.ask(t, s.asMember(t, acme, "e1"), "e1", "mA")
 			require.NoError(t, err)
 			require.Equal(t, matchingv1.MatchRequestState_MATCH_REQUEST_STATE_PENDING, toA.GetState())
 			require.Equal(t, participantv1.ParticipantRole_PARTICIPANT_ROLE_MENTEE, toA.GetRequesterRole())
@@ -85,32 +84,32 @@ func TestMatchRequests(t *testing.T) {
 			require.NoError(t, proto.Unmarshal(msg.Data, &ev))
 			require.Equal(t, toA.GetId(), ev.GetRequest().GetId())
 
-			toB, err = s.ask(t, participant, "e1", "mB")
+			toB, err = s.ask(t, s.asMember(t, acme, "e1"), "e1", "mB")
 			require.NoError(t, err)
-			_, err = s.ask(t, participant, "e1", "mC")
+			_, err = s.ask(t, s.asMember(t, acme, "e1"), "e1", "mC")
 			requireFailedPrecondition(t, err, "participant e1 has 2 pending requests, the program's limit is 2")
 		})
 
 		t.Run("one pending request per pair", func(t *testing.T) {
-			_, err := s.ask(t, participant, "mA", "e1")
+			_, err := s.ask(t, s.asMember(t, acme, "mA"), "mA", "e1")
 			require.Equal(t, codes.AlreadyExists, status.Code(err), "%v", err)
 		})
 
 		t.Run("the requester cancels; then there is room again", func(t *testing.T) {
-			_, err := s.client.CancelMatchRequest(participant, &matchingv1.CancelMatchRequestRequest{Id: toB.GetId(), ParticipantId: "mB"})
+			_, err := s.client.CancelMatchRequest(s.asMember(t, acme, "mB"), &matchingv1.CancelMatchRequestRequest{Id: toB.GetId(), ParticipantId: "mB"})
 			require.Equal(t, codes.PermissionDenied, status.Code(err), "only the requester cancels: %v", err)
-			cancelled, err := s.client.CancelMatchRequest(participant, &matchingv1.CancelMatchRequestRequest{Id: toB.GetId(), ParticipantId: "e1"})
+			cancelled, err := s.client.CancelMatchRequest(s.asMember(t, acme, "e1"), &matchingv1.CancelMatchRequestRequest{Id: toB.GetId(), ParticipantId: "e1"})
 			require.NoError(t, err)
 			require.Equal(t, matchingv1.MatchRequestState_MATCH_REQUEST_STATE_CANCELLED, cancelled.GetState())
 			s.LastEvent(t, acme+".match_request.cancelled", 1)
-			_, err = s.client.CancelMatchRequest(participant, &matchingv1.CancelMatchRequestRequest{Id: toB.GetId(), ParticipantId: "e1"})
+			_, err = s.client.CancelMatchRequest(s.asMember(t, acme, "e1"), &matchingv1.CancelMatchRequestRequest{Id: toB.GetId(), ParticipantId: "e1"})
 			requireFailedPrecondition(t, err, "is CANCELLED")
 		})
 
 		t.Run("the target rejects with a reason", func(t *testing.T) {
-			toC, err := s.ask(t, participant, "e1", "mC")
+			toC, err := s.ask(t, s.asMember(t, acme, "e1"), "e1", "mC")
 			require.NoError(t, err)
-			rejected, err := s.client.RejectMatchRequest(participant, &matchingv1.RejectMatchRequestRequest{Id: toC.GetId(),
+			rejected, err := s.client.RejectMatchRequest(s.asMember(t, acme, "mC"), &matchingv1.RejectMatchRequestRequest{Id: toC.GetId(),
 				ParticipantId: "mC", Reason: "full calendar"})
 			require.NoError(t, err)
 			require.Equal(t, matchingv1.MatchRequestState_MATCH_REQUEST_STATE_REJECTED, rejected.GetState())
@@ -119,12 +118,12 @@ func TestMatchRequests(t *testing.T) {
 		})
 
 		t.Run("the target approves and an accepted match is created", func(t *testing.T) {
-			_, err := s.client.ApproveMatchRequest(participant, &matchingv1.ApproveMatchRequestRequest{Id: toA.GetId(), ParticipantId: "e1"})
+			_, err := s.client.ApproveMatchRequest(s.asMember(t, acme, "e1"), &matchingv1.ApproveMatchRequestRequest{Id: toA.GetId(), ParticipantId: "e1"})
 			require.Equal(t, codes.PermissionDenied, status.Code(err), "the requester does not approve: %v", err)
-			_, err = s.client.ApproveMatchRequest(participant, &matchingv1.ApproveMatchRequestRequest{Id: toA.GetId()})
+			_, err = s.client.ApproveMatchRequest(s.asMember(t, acme, "mA"), &matchingv1.ApproveMatchRequestRequest{Id: toA.GetId()})
 			servicetest.RequireFieldViolation(t, err, "participant_id")
 
-			approved, err := s.client.ApproveMatchRequest(participant, &matchingv1.ApproveMatchRequestRequest{Id: toA.GetId(), ParticipantId: "mA"})
+			approved, err := s.client.ApproveMatchRequest(s.asMember(t, acme, "mA"), &matchingv1.ApproveMatchRequestRequest{Id: toA.GetId(), ParticipantId: "mA"})
 			require.NoError(t, err)
 			require.Equal(t, matchingv1.MatchRequestState_MATCH_REQUEST_STATE_APPROVED, approved.GetState())
 			require.NotEmpty(t, approved.GetMatchId())
@@ -143,38 +142,40 @@ func TestMatchRequests(t *testing.T) {
 			require.NoError(t, proto.Unmarshal(msg.Data, &ev))
 			require.Equal(t, m.GetId(), ev.GetMatch().GetId())
 
-			_, err = s.ask(t, participant, "e1", "mC")
+			_, err = s.ask(t, s.asMember(t, acme, "e1"), "e1", "mC")
 			requireFailedPrecondition(t, err, "mentee e1 is already in a live match")
 		})
 
 		t.Run("hard rules apply to requests", func(t *testing.T) {
-			_, err := s.ask(t, participant, "e3", "mA")
+			_, err := s.ask(t, s.asMember(t, acme, "e3"), "e3", "mA")
 			requireFailedPrecondition(t, err, "reporting_chain")
-			_, err = s.ask(t, participant, "mA", "mB")
+			_, err = s.ask(t, s.asMember(t, acme, "mA"), "mA", "mB")
 			requireFailedPrecondition(t, err, "participant mB is a mentor of program prog, not a mentee")
 		})
 
 		var late *matchingv1.MatchRequest
 		t.Run("a request past its expiry reads EXPIRED", func(t *testing.T) {
 			var err error
-			late, err = s.ask(t, participant, "mC", "e2")
+			late, err = s.ask(t, s.asMember(t, acme, "mC"), "mC", "e2")
 			require.NoError(t, err)
 			clk.Add(time.Hour)
-			got, err := s.client.GetMatchRequest(participant, &matchingv1.GetMatchRequestRequest{Id: late.GetId()})
+			got, err := s.client.GetMatchRequest(s.asMember(t, acme, "e2"), &matchingv1.GetMatchRequestRequest{Id: late.GetId()})
 			require.NoError(t, err)
+			_, err = s.client.GetMatchRequest(s.asMember(t, acme, "e1"), &matchingv1.GetMatchRequestRequest{Id: late.GetId()})
+			require.Equal(t, codes.PermissionDenied, status.Code(err), "another participant's request: %v", err)
 			require.Equal(t, matchingv1.MatchRequestState_MATCH_REQUEST_STATE_EXPIRED, got.GetState())
-			expired, err := s.client.ListMatchRequests(participant, &matchingv1.ListMatchRequestsRequest{
+			expired, err := s.client.ListMatchRequests(s.asMember(t, acme, "e2"), &matchingv1.ListMatchRequestsRequest{
 				ParticipantId: "e2", State: matchingv1.MatchRequestState_MATCH_REQUEST_STATE_EXPIRED})
 			require.NoError(t, err)
 			require.Len(t, expired.GetRequests(), 1)
-			pending, err := s.client.ListMatchRequests(participant, &matchingv1.ListMatchRequestsRequest{
+			pending, err := s.client.ListMatchRequests(manager, &matchingv1.ListMatchRequestsRequest{ProgramId: "prog",
 				State: matchingv1.MatchRequestState_MATCH_REQUEST_STATE_PENDING})
 			require.NoError(t, err)
 			require.Empty(t, pending.GetRequests())
-			_, err = s.client.ApproveMatchRequest(participant, &matchingv1.ApproveMatchRequestRequest{Id: late.GetId(), ParticipantId: "e2"})
+			_, err = s.client.ApproveMatchRequest(s.asMember(t, acme, "e2"), &matchingv1.ApproveMatchRequestRequest{Id: late.GetId(), ParticipantId: "e2"})
 			requireFailedPrecondition(t, err, "is EXPIRED")
 			// An expired request no longer counts against the limit.
-			_, err = s.ask(t, participant, "mC", "e2")
+			_, err = s.ask(t, s.asMember(t, acme, "mC"), "mC", "e2")
 			require.NoError(t, err)
 		})
 
@@ -187,13 +188,13 @@ func TestMatchRequests(t *testing.T) {
 				PageToken: all.GetNextPageToken()})
 			require.NoError(t, err)
 			require.Len(t, rest.GetRequests(), 2)
-			mine, err := s.client.ListMatchRequests(participant, &matchingv1.ListMatchRequestsRequest{ParticipantId: "mC"})
+			mine, err := s.client.ListMatchRequests(s.asMember(t, acme, "mC"), &matchingv1.ListMatchRequestsRequest{ParticipantId: "mC"})
 			require.NoError(t, err)
 			require.Len(t, mine.GetRequests(), 3, "asked by e1, made to e2 twice")
 		})
 
 		t.Run("an admin answers for the target", func(t *testing.T) {
-			r, err := s.ask(t, participant, "e4", "mC")
+			r, err := s.ask(t, s.asMember(t, acme, "e4"), "e4", "mC")
 			require.NoError(t, err)
 			approved, err := s.client.ApproveMatchRequest(manager, &matchingv1.ApproveMatchRequestRequest{Id: r.GetId()})
 			require.NoError(t, err)
@@ -214,11 +215,11 @@ func TestMatchRequests(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					_, err := s.client.CreateMatchRequest(participant, tt.req)
+					_, err := s.client.CreateMatchRequest(s.asMember(t, acme, "e5"), tt.req)
 					servicetest.RequireFieldViolation(t, err, tt.field)
 				})
 			}
-			_, err := s.client.ListMatchRequests(participant, &matchingv1.ListMatchRequestsRequest{PageToken: "forged"})
+			_, err := s.client.ListMatchRequests(manager, &matchingv1.ListMatchRequestsRequest{ProgramId: "prog", PageToken: "forged"})
 			servicetest.RequireFieldViolation(t, err, "page_token")
 		})
 
@@ -236,11 +237,10 @@ func TestExpiredRequestsAreSwept(t *testing.T) {
 	s := start(t, testkit.SQLiteURL(t), matchingsvc.Config{Now: clk.Now, RequestSweepInterval: 10 * time.Millisecond})
 	acme := testkit.RandomName("acme")
 	s.seed(t, acme, "prog", participantv1.ProgramType_PROGRAM_TYPE_CLASSIC, classicPool)
-	participant := s.As(t, acme, auth.RoleParticipant)
-	r, err := s.ask(t, participant, "e2", "mB")
+	r, err := s.ask(t, s.asMember(t, acme, "e2"), "e2", "mB")
 	require.NoError(t, err)
 	clk.Add(168*time.Hour - time.Second)
-	fresh, err := s.ask(t, participant, "e5", "mC")
+	fresh, err := s.ask(t, s.asMember(t, acme, "e5"), "e5", "mC")
 	require.NoError(t, err)
 	clk.Add(time.Second)
 
@@ -249,7 +249,7 @@ func TestExpiredRequestsAreSwept(t *testing.T) {
 	require.NoError(t, proto.Unmarshal(msg.Data, &ev))
 	require.Equal(t, r.GetId(), ev.GetRequest().GetId())
 	require.Equal(t, matchingv1.MatchRequestState_MATCH_REQUEST_STATE_EXPIRED, ev.GetRequest().GetState())
-	got, err := s.client.GetMatchRequest(participant, &matchingv1.GetMatchRequestRequest{Id: fresh.GetId()})
+	got, err := s.client.GetMatchRequest(s.asMember(t, acme, "e5"), &matchingv1.GetMatchRequestRequest{Id: fresh.GetId()})
 	require.NoError(t, err)
 	require.Equal(t, matchingv1.MatchRequestState_MATCH_REQUEST_STATE_PENDING, got.GetState(), "not yet expired")
 }

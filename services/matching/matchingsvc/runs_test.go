@@ -222,15 +222,17 @@ func TestMatchRuns(t *testing.T) {
 			run := s.runToEnd(t, manager, &matchingv1.CreateMatchRunRequest{ProgramId: "prog"})
 			s.publish(t, acme, "program", "prog", "state_changed", &eventsv1.ProgramStateChanged{Program: &participantv1.Program{
 				Id: "prog", Type: participantv1.ProgramType_PROGRAM_TYPE_REVERSE, State: participantv1.ProgramState_PROGRAM_STATE_COMPLETED,
-				DefaultMentorCapacity: 1}}, "")
+				DefaultMentorCapacity: 1, ManagerSubjects: []string{servicetest.Subject(acme)}}}, "")
 			s.waitEpoch(t, acme, "prog", run.GetEpoch()+1) // the state change
 			_, err := s.client.PublishMatchRun(manager, &matchingv1.PublishMatchRunRequest{Id: run.GetId()})
 			requireFailedPrecondition(t, err, "COMPLETED")
 		})
 
 		t.Run("an unknown program or run is not found", func(t *testing.T) {
-			_, err := s.client.CreateMatchRun(manager, &matchingv1.CreateMatchRunRequest{ProgramId: "nothing"})
+			_, err := s.client.CreateMatchRun(s.As(t, acme, auth.RoleTenantAdmin), &matchingv1.CreateMatchRunRequest{ProgramId: "nothing"})
 			require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
+			_, err = s.client.CreateMatchRun(manager, &matchingv1.CreateMatchRunRequest{ProgramId: "nothing"})
+			require.Equal(t, codes.PermissionDenied, status.Code(err), "a program the manager does not manage: %v", err)
 			_, err = s.client.GetMatchRun(analyst, &matchingv1.GetMatchRunRequest{Id: "nothing"})
 			require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
 			_, err = s.client.ListMatchRunPairs(analyst, &matchingv1.ListMatchRunPairsRequest{RunId: "nothing"})

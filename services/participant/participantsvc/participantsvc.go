@@ -44,13 +44,14 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	defer db.Close()
 	relay := env.NewRelay(db)
 	store := participantsql.New(db, relay.Notify)
-	srv, err := env.NewServer(Policy, platform.MaxRecvBytes(MaxImportBytes))
+	svc := participant.NewService(store)
+	importer := participant.NewImporter(svc, store, participant.WithLogger(env.Logger))
+	api := grpcapi.New(svc, importer, pagetoken.New(cfg.PageTokenKey))
+	srv, err := env.NewServer(Policy, api.Objects(), svc, platform.MaxRecvBytes(MaxImportBytes))
 	if err != nil {
 		return err
 	}
-	svc := participant.NewService(store)
-	importer := participant.NewImporter(svc, store, participant.WithLogger(env.Logger))
-	participantv1.RegisterParticipantServiceServer(srv.GRPC(), grpcapi.New(svc, importer, pagetoken.New(cfg.PageTokenKey)))
+	participantv1.RegisterParticipantServiceServer(srv.GRPC(), api)
 	return platform.Serve(ctx, srv, lis, relay.Run, importer.Run)
 }
 

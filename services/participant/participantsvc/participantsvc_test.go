@@ -145,3 +145,46 @@ func TestPolicyCoversEveryRPC(t *testing.T) {
 	}
 	require.Len(t, participantsvc.Policy, sd.Methods().Len(), "policy names a method the service lacks")
 }
+
+// TestProgramManagers checks that a program manager acts only on the
+// programs they manage, and that only a tenant admin changes who does.
+func TestProgramManagers(t *testing.T) {
+	url := testkit.SQLiteURL(t)
+	_, err := participantsvc.EnsureTenant(t.Context(), url, "acme", "")
+	require.NoError(t, err)
+	h := servicetest.Start(t, func(ctx context.Context, lis net.Listener, env platform.Env) error {
+		return participantsvc.Run(ctx, lis, participantsvc.Config{DatabaseURL: url, PageTokenKey: []byte("0123456789abcdef0123456789abcdef")}, env)
+	})
+	client := participantv1.NewParticipantServiceClient(h.Conn)
+	admin := h.As(t, "acme", auth.RoleTenantAdmin)
+	mia := h.AsSubject(t, "acme", "mia@acme.example", auth.RoleProgramManager)
+	tom := h.AsSubject(t, "acme", "tom@acme.example", auth.RoleProgramManager)
+	mine, err := client.CreateProgram(mia, &participantv1.CreateProgramRequest{Program: &participantv1.Program{
+		DisplayName: "Mia's", Type: participantv1.ProgramType_PROGRAM_TYPE_PEER, ManagerSubjects: []string{"ann@acme.example"},
+	}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"mia@acme.example", "ann@acme.example"}, mine.GetManagerSubjects(), "the creator manages it")
+
+	rename := &participantv1.UpdateProgramRequest{Program: &participantv1.Program{Id: mine.GetId(), Description: "by tom"},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"description"}}}
+	_, err = client.UpdateProgram(tom, rename)
+	require.Equal(t, codes.PermissionDenied, status.Code(err), "another manager's program: %v", err)
+	_, err = client.TransitionProgram(tom, &participantv1.TransitionProgramRequest{Id: mine.GetId(), State: participantv1.ProgramState_PROGRAM_STATE_CANCELLED, Reason: "x"})
+	require.Equal(t, codes.PermissionDenied, status.Code(err), "%v", err)
+	_, err = client.ListParticipants(tom, &participantv1.ListParticipantsRequest{ProgramId: mine.GetId()})
+	require.Equal(t, codes.PermissionDenied, status.Code(err), "%v", err)
+	_, err = client.UpdateProgram(mia, rename)
+	require.NoError(t, err)
+
+	addTom := &participantv1.UpdateProgramRequest{Program: &participantv1.Program{Id: mine.GetId(), ManagerSubjects: []string{"mia@acme.example", "tom@acme.example"}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"manager_subjects"}}}
+	_, err = client.UpdateProgram(mia, addTom)
+	require.Equal(t, codes.PermissionDenied, status.Code(err), "only a tenant admin changes the managers: %v", err)
+	_, err = client.UpdateProgram(admin, addTom)
+	require.NoError(t, err)
+	_, err = client.UpdateProgram(tom, rename)
+	require.NoError(t, err, "tom manages it now")
+	got, err := client.GetProgram(admin, &participantv1.GetProgramRequest{Id: mine.GetId()})
+	require.NoError(t, err)
+	require.Equal(t, "by tom", got.GetDescription())
+}

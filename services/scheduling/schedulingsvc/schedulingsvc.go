@@ -12,6 +12,7 @@ import (
 	"time"
 
 	schedulingv1 "github.com/tandem-oss/tandem/gen/go/tandem/scheduling/v1"
+	"github.com/tandem-oss/tandem/pkg/access"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
 	"github.com/tandem-oss/tandem/pkg/pagetoken"
 	"github.com/tandem-oss/tandem/pkg/platform"
@@ -55,11 +56,8 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 	defer db.Close()
 	relay := env.NewRelay(db)
 	store := schedulingsql.New(db, relay.Notify)
-	consumer := env.NewConsumer(db, events.ConsumerName, events.FilterSubject, events.Handler(store, env.Logger))
-	srv, err := env.NewServer(Policy)
-	if err != nil {
-		return err
-	}
+	dir := access.NewDirectory(db.DB)
+	consumer := env.NewConsumer(db, events.ConsumerName, events.FilterSubject, dir.Handler(events.Handler(store, env.Logger)))
 	opts := []scheduling.Option{scheduling.WithLogger(env.Logger)}
 	if len(cfg.ReminderOffsets) > 0 {
 		opts = append(opts, scheduling.WithReminderOffsets(cfg.ReminderOffsets...))
@@ -78,10 +76,15 @@ func Run(ctx context.Context, lis net.Listener, cfg Config, env platform.Env) er
 			return fmt.Errorf("scheduling: page token key: %w", err)
 		}
 	}
-	schedulingv1.RegisterSchedulingServiceServer(srv.GRPC(), grpcapi.New(svc, pagetoken.New(key)))
+	api := grpcapi.New(svc, pagetoken.New(key))
+	srv, err := env.NewServer(Policy, api.Objects(), dir)
+	if err != nil {
+		return err
+	}
+	schedulingv1.RegisterSchedulingServiceServer(srv.GRPC(), api)
 	return platform.Serve(ctx, srv, lis, relay.Run, consumer.Run, svc.RunReminders)
 }
 
 // Migrations are the service's migration sets, the platform's first; the
 // service's main applies them with sqlstore.MigrateURL for `scheduling migrate`.
-var Migrations = []sqlstore.Migrations{eventbus.Migrations, schedulingsql.Migrations}
+var Migrations = []sqlstore.Migrations{eventbus.Migrations, access.Migrations, schedulingsql.Migrations}

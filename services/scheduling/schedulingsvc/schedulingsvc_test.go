@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
+	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	schedulingv1 "github.com/tandem-oss/tandem/gen/go/tandem/scheduling/v1"
 	"github.com/tandem-oss/tandem/pkg/auth"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
@@ -42,7 +43,14 @@ func TestAvailabilityAPI(t *testing.T) {
 		})
 		client := schedulingv1.NewSchedulingServiceClient(h.Conn)
 		acme := testkit.RandomName("acme")
+		// The participant's token names person-1 once the person event has
+		// reached the service's projection.
 		participant := h.As(t, acme, auth.RoleParticipant)
+		publish(t, h, acme, "person", "person-1", "created", &eventsv1.PersonCreated{Person: &participantv1.Person{Id: "person-1", Subject: "user-of-" + acme}})
+		testkit.Eventually(t, servicetest.WaitFor, func() bool {
+			_, err := client.GetAvailability(participant, &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
+			return err == nil
+		}, "the participant is not person-1 yet")
 		ignoreUpdateTime := protocmp.IgnoreFields(&schedulingv1.Availability{}, "update_time")
 
 		t.Run("unset availability is empty", func(t *testing.T) {
@@ -78,7 +86,7 @@ func TestAvailabilityAPI(t *testing.T) {
 			require.Empty(t, cmp.Diff(want, set, protocmp.Transform(), ignoreUpdateTime))
 			require.NotNil(t, set.GetUpdateTime())
 
-			got, err := client.GetAvailability(h.As(t, acme, auth.RoleProgramManager), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
+			got, err := client.GetAvailability(h.As(t, acme, auth.RoleTenantAdmin), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(set, got, protocmp.Transform()))
 
@@ -132,6 +140,10 @@ func TestAvailabilityAPI(t *testing.T) {
 			require.Equal(t, codes.PermissionDenied, status.Code(err), "set as analyst: %v", err)
 			_, err = client.GetAvailability(h.As(t, acme), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 			require.Equal(t, codes.PermissionDenied, status.Code(err), "no roles: %v", err)
+			_, err = client.GetAvailability(participant, &schedulingv1.GetAvailabilityRequest{PersonId: "person-2"})
+			require.Equal(t, codes.PermissionDenied, status.Code(err), "another person's: %v", err)
+			_, err = client.GetAvailability(h.As(t, acme, auth.RoleProgramManager), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
+			require.Equal(t, codes.PermissionDenied, status.Code(err), "a person's own data as program manager: %v", err)
 			_, err = client.GetAvailability(t.Context(), &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 			require.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)
 			for _, role := range []string{auth.RoleTenantAdmin, auth.RoleService} {

@@ -623,3 +623,31 @@ func (s *Service) RunHealth(ctx context.Context) error {
 		}
 	}
 }
+
+// Match returns the projection of a match; the API's object rules read
+// its program and pair.
+func (s *Service) Match(ctx context.Context, tenant, id string) (Match, error) {
+	return s.store.Match(ctx, tenant, id)
+}
+
+// Session returns the projection of a session, for the object rules.
+func (s *Service) Session(ctx context.Context, tenant, id string) (Session, error) {
+	return s.store.Session(ctx, tenant, id)
+}
+
+// Participant returns the projection of a participant, for the object
+// rules.
+func (s *Service) Participant(ctx context.Context, tenant, id string) (Participant, error) {
+	return s.store.Participant(ctx, tenant, id)
+}
+
+// Goal returns one goal, for the object rules.
+func (s *Service) Goal(ctx context.Context, tenant, id string) (Goal, error) {
+	return s.store.Goal(ctx, tenant, id)
+}
+
+// Feedback returns one feedback, for the object rules; it is never shown
+// as is, since it holds the private comment.
+func (s *Service) Feedback(ctx context.Context, tenant, id string) (Feedback, error) {
+	return s.store.Feedback(ctx, tenant, id)
+}

@@ -5,10 +5,12 @@ package grpcapi
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
 	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
+	"github.com/tandem-oss/tandem/pkg/apperr"
 	"github.com/tandem-oss/tandem/pkg/auth"
 	"github.com/tandem-oss/tandem/pkg/fieldmask"
 	"github.com/tandem-oss/tandem/pkg/pagetoken"
@@ -25,9 +27,9 @@ var (
 	readers  = []string{auth.RoleTenantAdmin, auth.RoleProgramManager, auth.RoleService}
 )
 
-// Policy says which roles may call each RPC. Object-level rules (a
-// participant sees only their own records) arrive with the gateway and
-// security issue; until then participants and analysts read only programs.
+// Policy says which roles may call each RPC; Objects adds what each call
+// may act on. Participants and analysts read only the tenant, programs and
+// skills here.
 var Policy = auth.Policy{
 	svc + "GetTenant":         everyone,
 	svc + "UpdateTenant":      admins,
@@ -187,7 +189,12 @@ func (s *Server) CreateProgram(ctx context.Context, req *participantv1.CreatePro
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.svc.CreateProgram(ctx, tenant, pbconv.ProgramFromPB(req.GetProgram()))
+	in := pbconv.ProgramFromPB(req.GetProgram())
+	// The creator manages the program, with whoever else the request names.
+	if caller, _ := auth.FromContext(ctx); !slices.Contains(in.ManagerSubjects, caller.Subject) {
+		in.ManagerSubjects = append([]string{caller.Subject}, in.ManagerSubjects...)
+	}
+	p, err := s.svc.CreateProgram(ctx, tenant, in)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +225,11 @@ func (s *Server) UpdateProgram(ctx context.Context, req *participantv1.UpdatePro
 		if err := fieldmask.Apply(pb, req.GetProgram(), req.GetUpdateMask(), "program", outputOnly, []string{"type"}); err != nil {
 			return err
 		}
+		before := p.ManagerSubjects
 		*p = pbconv.ProgramFromPB(pb)
+		if caller, _ := auth.FromContext(ctx); !slices.Equal(before, p.ManagerSubjects) && !caller.HasRole(auth.RoleTenantAdmin) {
+			return fmt.Errorf("only a tenant admin may change a program's manager_subjects: %w", apperr.ErrPermissionDenied)
+		}
 		return nil
 	})
 	if err != nil {

@@ -219,3 +219,24 @@ func (s *Service) ErasePerson(ctx context.Context, tenant, actor, id, reason str
 func (s *Service) ParticipationsOf(ctx context.Context, tenant, personID string) ([]Participant, error) {
 	return s.store.ParticipationsOf(ctx, tenant, personID)
 }
+
+// PersonID returns the person whose login is subject, or "" when nobody
+// (or more than one person) has it. With Manages it answers the object
+// rules of the API.
+func (s *Service) PersonID(ctx context.Context, tenant, subject string) (string, error) {
+	people, err := s.store.PeopleBySubject(ctx, tenant, subject)
+	if err != nil || len(people) != 1 {
+		return "", err
+	}
+	return people[0].ID, nil
+}
+
+// Manages reports whether subject is one of the program's managers; an
+// unknown program is NotFound.
+func (s *Service) Manages(ctx context.Context, tenant, programID, subject string) (bool, error) {
+	p, err := s.store.GetProgram(ctx, tenant, programID)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(p.ManagerSubjects, subject), nil
+}

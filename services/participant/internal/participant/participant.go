@@ -155,10 +155,13 @@ type Program struct {
 	EnrollmentCloseTime   time.Time
 	DefaultMentorCapacity int
 	MaxMentorCapacity     int // 0: no limit beyond MaxCapacity
-	ScoringConfigID       string
-	Pilot                 bool
-	CreateTime            time.Time
-	UpdateTime            time.Time
+	// ManagerSubjects are the token subjects of the program managers who
+	// run the program.
+	ManagerSubjects []string
+	ScoringConfigID string
+	Pilot           bool
+	CreateTime      time.Time
+	UpdateTime      time.Time
 }
 
 // Validate checks what every stored program must satisfy.

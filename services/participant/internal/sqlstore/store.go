@@ -221,13 +221,13 @@ func scanPerson(row scanner) (participant.Person, error) {
 
 const programColumns = `id, display_name, description, type, state, goals, success_metrics, duration_weeks,
 	meeting_cadence, format, enrollment_open_time, enrollment_close_time, default_mentor_capacity,
-	scoring_config_id, pilot, create_time, update_time, max_mentor_capacity`
+	scoring_config_id, pilot, create_time, update_time, max_mentor_capacity, manager_subjects`
 
 // CreateProgram inserts a program.
 func (s *Store) CreateProgram(ctx context.Context, tenant string, p participant.Program) error {
 	return eventbus.InTx(ctx, s.db, Source, s.committed, func(tx *sql.Tx) ([]eventbus.Event, error) {
 		_, err := tx.ExecContext(ctx, `INSERT INTO programs (tenant_id, `+programColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			append([]any{tenant}, programArgs(p)...)...)
 		if err != nil {
 			return nil, fmt.Errorf("db: insert program: %w", err)
@@ -240,7 +240,7 @@ func (s *Store) CreateProgram(ctx context.Context, tenant string, p participant.
 func programArgs(p participant.Program) []any {
 	return []any{p.ID, p.DisplayName, p.Description, string(p.Type), string(p.State), jsonText(p.Goals), jsonText(p.SuccessMetrics),
 		p.DurationWeeks, p.MeetingCadence, p.Format, nullTime(p.EnrollmentOpenTime), nullTime(p.EnrollmentCloseTime),
-		p.DefaultMentorCapacity, p.ScoringConfigID, p.Pilot, p.CreateTime, p.UpdateTime, p.MaxMentorCapacity}
+		p.DefaultMentorCapacity, p.ScoringConfigID, p.Pilot, p.CreateTime, p.UpdateTime, p.MaxMentorCapacity, jsonText(p.ManagerSubjects)}
 }
 
 // GetProgram returns a program.
@@ -264,7 +264,7 @@ func (s *Store) UpdateProgram(ctx context.Context, tenant, id, reason string, fn
 		if _, err := tx.ExecContext(ctx, `UPDATE programs SET display_name = $3, description = $4, type = $5, state = $6, goals = $7,
 			success_metrics = $8, duration_weeks = $9, meeting_cadence = $10, format = $11, enrollment_open_time = $12,
 			enrollment_close_time = $13, default_mentor_capacity = $14, scoring_config_id = $15, pilot = $16,
-			create_time = $17, update_time = $18, max_mentor_capacity = $19 WHERE tenant_id = $1 AND id = $2`,
+			create_time = $17, update_time = $18, max_mentor_capacity = $19, manager_subjects = $20 WHERE tenant_id = $1 AND id = $2`,
 			append([]any{tenant}, programArgs(p)...)...); err != nil {
 			return nil, fmt.Errorf("db: update program: %w", err)
 		}
@@ -288,11 +288,11 @@ func (s *Store) ListPrograms(ctx context.Context, tenant string, f participant.P
 
 func scanProgram(row scanner) (participant.Program, error) {
 	var p participant.Program
-	var typ, state, goals, metrics string
+	var typ, state, goals, metrics, managers string
 	var open, closeTime sql.NullTime
 	err := row.Scan(&p.ID, &p.DisplayName, &p.Description, &typ, &state, &goals, &metrics, &p.DurationWeeks,
 		&p.MeetingCadence, &p.Format, &open, &closeTime, &p.DefaultMentorCapacity, &p.ScoringConfigID, &p.Pilot,
-		&p.CreateTime, &p.UpdateTime, &p.MaxMentorCapacity)
+		&p.CreateTime, &p.UpdateTime, &p.MaxMentorCapacity, &managers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("program: %w", apperr.ErrNotFound)
 	}
@@ -308,6 +308,9 @@ func scanProgram(row scanner) (participant.Program, error) {
 	}
 	p.CreateTime, p.UpdateTime = p.CreateTime.UTC(), p.UpdateTime.UTC()
 	if err := fromJSON(goals, &p.Goals); err != nil {
+		return p, err
+	}
+	if err := fromJSON(managers, &p.ManagerSubjects); err != nil {
 		return p, err
 	}
 	return p, fromJSON(metrics, &p.SuccessMetrics)

@@ -295,6 +295,15 @@ func wallClock(y int, mo time.Month, d, hh, mm int, loc *time.Location) time.Tim
 	return time.Date(wantY, wantMo, wantD, hh, mm, 0, 0, time.FixedZone("", before)).UTC()
 }
 
+// Match returns the projection of one match: the API's object rules read
+// its program and people.
+func (s *Service) Match(ctx context.Context, tenant, id string) (Match, error) {
+	if strings.TrimSpace(id) == "" {
+		return Match{}, apperr.Invalid("match_id", "must not be empty")
+	}
+	return s.store.Match(ctx, tenant, id)
+}
+
 // Session returns one session.
 func (s *Service) Session(ctx context.Context, tenant, id string) (Session, error) {
 	if strings.TrimSpace(id) == "" {

@@ -784,8 +784,13 @@ type Program struct {
 	// The most mentees a mentor may take in this program (0: no limit beyond
 	// 50); at least default_mentor_capacity.
 	MaxMentorCapacity int32 `protobuf:"varint,18,opt,name=max_mentor_capacity,json=maxMentorCapacity,proto3" json:"max_mentor_capacity,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Token subjects of the program managers who run this program: only they
+	// (and tenant admins) may act on its participants, runs, matches,
+	// sessions and evaluations. On create the caller's subject is added;
+	// only a tenant admin may change the list afterwards.
+	ManagerSubjects []string `protobuf:"bytes,19,rep,name=manager_subjects,json=managerSubjects,proto3" json:"manager_subjects,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Program) Reset() {
@@ -942,6 +947,13 @@ func (x *Program) GetMaxMentorCapacity() int32 {
 		return x.MaxMentorCapacity
 	}
 	return 0
+}
+
+func (x *Program) GetManagerSubjects() []string {
+	if x != nil {
+		return x.ManagerSubjects
+	}
+	return nil
 }
 
 // Competency is a skill a mentor can teach, at a level from 1 to 5.
@@ -3455,7 +3467,7 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"\vupdate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\"\n" +
 	"\asubject\x18\x11 \x01(\tB\b\xbaH\x05r\x03\x18\xff\x01R\asubject\x12\x16\n" +
-	"\x06erased\x18\x12 \x01(\bR\x06erased\"\x8f\b\n" +
+	"\x06erased\x18\x12 \x01(\bR\x06erased\"\xcf\b\n" +
 	"\aProgram\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x02id\x12+\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12*\n" +
@@ -3478,7 +3490,8 @@ const file_tandem_participant_v1_participant_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x129\n" +
-	"\x13max_mentor_capacity\x18\x12 \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x00R\x11maxMentorCapacity\"S\n" +
+	"\x13max_mentor_capacity\x18\x12 \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x00R\x11maxMentorCapacity\x12>\n" +
+	"\x10manager_subjects\x18\x13 \x03(\tB\x13\xbaH\x10\x92\x01\r\x102\x18\x01\"\ar\x05\x10\x01\x18\xff\x01R\x0fmanagerSubjects\"S\n" +
 	"\n" +
 	"Competency\x12$\n" +
 	"\bskill_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\askillId\x12\x1f\n" +
