@@ -30,7 +30,7 @@ SERVICES     := gateway participant matching scheduling evaluation
 IMAGE_REPO   ?= ghcr.io/tandem-oss/tandem
 IMAGE_TAG    ?= dev
 
-.PHONY: run test tools gen check-gen lint vet fmt build ci clean chart-check images-check images images-ko bench-matching
+.PHONY: run test tools gen check-gen lint vet fmt build ci clean chart-check images-check images images-ko bench-matching e2e reliability
 
 ## run: start Tandem (all services, embedded NATS and SQLite) on 127.0.0.1
 run:
@@ -47,6 +47,22 @@ build:
 	mkdir -p bin
 	go build -o bin/tandem ./cmd/tandem
 	for s in participant matching scheduling evaluation gateway; do go build -o bin/$$s ./services/$$s; done
+
+## e2e: the end-to-end suite alone (test/e2e, short sizes, as in `make
+## test`): the five service binaries as separate processes against the
+## machine's PostgreSQL, Redis and NATS; the journey, the analytics consumer
+## and the fault tests, each printing its FIGURE lines
+e2e:
+	@.ci/servers || echo "NOTE: the e2e suite needs PostgreSQL, Redis and NATS on 127.0.0.1 (it SKIPs without them; under CI=true it FAILs)"
+	go test $(GO_TEST_FLAGS) -v $(MODULE)/test/e2e/...
+
+## reliability: the full end-to-end battery (docs/reliability.md): 10,000
+## enrolments per kill test, a one-minute Redis outage, and the checks that
+## are known to fail today (build tag reliability); prints every FIGURE
+reliability:
+	@.ci/servers
+	go vet -tags reliability $(MODULE)/test/e2e/...
+	TANDEM_E2E_FULL=1 go test -count=1 -timeout 60m -tags reliability -v $(MODULE)/test/e2e/...
 
 ## chart-check: the offline Kubernetes checks (test/chart): helm lint
 ## --strict and helm template of charts/tandem with default and production

@@ -19,8 +19,6 @@ import (
 type server struct {
 	*process
 	addr string
-	// stopCmd, when set, stops the server instead of a signal (pg_ctl).
-	stopCmd func(mode string) error
 }
 
 // findBinary returns the path of name, looking in PATH and then in dirs;
