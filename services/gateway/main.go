@@ -26,6 +26,9 @@ type config struct {
 	TenantBurst     int     `env:"TANDEM_RATE_TENANT_BURST, default=0"`
 	ClientPerSecond float64 `env:"TANDEM_RATE_CLIENT_PER_SECOND, default=0"`
 	ClientBurst     int     `env:"TANDEM_RATE_CLIENT_BURST, default=0"`
+	// AuditEvents publishes an audit.access_denied event per refused call
+	// to TANDEM_NATS_URL; off, refusals appear only in the access log.
+	AuditEvents bool `env:"TANDEM_AUDIT_EVENTS, default=false"`
 }
 
 func main() {
@@ -50,6 +53,13 @@ func main() {
 			defer client.Close()
 			limits.Redis = client
 		}
+		var audit gatewaysvc.AuditConfig
+		if cfg.AuditEvents {
+			if err := p.ConnectNATS(ctx); err != nil {
+				return err
+			}
+			audit = gatewaysvc.AuditConfig{JetStream: p.Env.JetStream, SubjectPrefix: p.Env.SubjectPrefix}
+		}
 		return gatewaysvc.Run(ctx, p.Listener, httpLis, gatewaysvc.Config{
 			Backends: map[string]string{
 				gatewaysvc.ParticipantService: cfg.ParticipantAddr,
@@ -62,6 +72,7 @@ func main() {
 			Verifier:   p.Env.Verifier,
 			DrainDelay: cfg.DrainDelay,
 			RateLimit:  limits,
+			Audit:      audit,
 		})
 	}, nil))
 }

@@ -68,6 +68,8 @@ type Config struct {
 	// RateLimit bounds the calls of each tenant and each client (none by
 	// default).
 	RateLimit RateLimitConfig
+	// Audit says where refused calls are recorded (nowhere by default).
+	Audit AuditConfig
 	// Logger, Verifier and DrainDelay as for every service.
 	Logger     *slog.Logger
 	Verifier   *auth.Verifier
@@ -104,11 +106,12 @@ func Run(ctx context.Context, grpcLis, httpLis net.Listener, cfg Config) error {
 	}
 
 	lim := newLimiter(cfg.RateLimit, cfg.Logger)
-	grpcSrv, err := newGRPCServer(cfg, conns, lim)
+	audit := newAuditor(cfg)
+	grpcSrv, err := newGRPCServer(cfg, conns, lim, audit)
 	if err != nil {
 		return err
 	}
-	httpHandler, err := newHTTPHandler(ctx, cfg, conns, lim)
+	httpHandler, err := newHTTPHandler(ctx, cfg, conns, lim, audit)
 	if err != nil {
 		return err
 	}
@@ -116,6 +119,11 @@ func Run(ctx context.Context, grpcLis, httpLis net.Listener, cfg Config) error {
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return grpcSrv.Serve(ctx, grpcLis) })
+	if audit != nil {
+		// The audit outlives the servers by its drain: it stops when Run's
+		// context does, after the servers have stopped taking calls.
+		g.Go(func() error { return audit.run(ctx) })
+	}
 	g.Go(func() error {
 		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("gateway: http: %w", err)
@@ -134,13 +142,17 @@ func Run(ctx context.Context, grpcLis, httpLis net.Listener, cfg Config) error {
 	return g.Wait()
 }
 
-func newGRPCServer(cfg Config, conns map[string]*grpc.ClientConn, lim *limiter) (*server.Server, error) {
+func newGRPCServer(cfg Config, conns map[string]*grpc.ClientConn, lim *limiter, audit *auditor) (*server.Server, error) {
 	p := &proxy{backends: conns, timeout: cfg.CallTimeout, codec: newCodec(), maxBytes: func(method string) int64 {
 		return maxRequestBytes(method, cfg.MaxBodyBytes)
 	}}
 	// Every authenticated call is a stream: the proxy serves them all as
 	// an UnknownServiceHandler.
-	stream := []grpc.StreamServerInterceptor{cfg.Verifier.StreamInterceptor(cfg.Policy), cfg.Policy.StreamInterceptor()}
+	var stream []grpc.StreamServerInterceptor
+	if audit != nil {
+		stream = append(stream, audit.streamInterceptor())
+	}
+	stream = append(stream, cfg.Verifier.StreamInterceptor(cfg.Policy), cfg.Policy.StreamInterceptor())
 	if lim != nil {
 		stream = append(stream, lim.streamInterceptor())
 	}
@@ -181,7 +193,7 @@ func (p proxiedServices) GetServiceInfo() map[string]grpc.ServiceInfo {
 	return info
 }
 
-func newHTTPHandler(ctx context.Context, cfg Config, conns map[string]*grpc.ClientConn, lim *limiter) (http.Handler, error) {
+func newHTTPHandler(ctx context.Context, cfg Config, conns map[string]*grpc.ClientConn, lim *limiter, audit *auditor) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		// HttpBody responses (CSV exports) are sent as their own content type.
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
@@ -235,7 +247,11 @@ func newHTTPHandler(ctx context.Context, cfg Config, conns map[string]*grpc.Clie
 	if lim != nil {
 		api = lim.limitRate(api)
 	}
-	root.Handle("/v1/", authenticate(cfg.Verifier, api))
+	api = authenticate(cfg.Verifier, api)
+	if audit != nil {
+		api = audit.wrapHTTP(api)
+	}
+	root.Handle("/v1/", api)
 	return otelhttp.NewHandler(root, "gateway"), nil
 }
 
@@ -321,6 +337,7 @@ func writeStatus(w http.ResponseWriter, httpCode, grpcCode int, msg string) {
 // principal was put in the context by authenticate.
 func policyClientInterceptor(p auth.Policy) grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		noteGRPCMethod(ctx, method)
 		if err := p.Check(ctx, method); err != nil {
 			return server.Status(err).Err()
 		}

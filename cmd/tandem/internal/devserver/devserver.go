@@ -180,6 +180,7 @@ func Run(ctx context.Context, cfg Config, ready func(Addrs)) error {
 		return wrap("gateway", gatewaysvc.Run(gctx, grpcLis, httpLis, gatewaysvc.Config{
 			Backends: addrs, Policy: gatewaysvc.Policy,
 			DevJWKS: signer.JWKS(), Logger: logger.With("service", "gateway"), Verifier: verifier,
+			Audit: gatewaysvc.AuditConfig{JetStream: js, SubjectPrefix: eventbus.DefaultSubjectPrefix},
 		}))
 	})
 	admin := &http.Server{Handler: platform.AdminHandler(tel), ReadHeaderTimeout: 5 * time.Second}
