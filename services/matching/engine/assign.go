@@ -153,11 +153,12 @@ func solve(a Assignment, k int, progress func(done, total int)) (Solution, error
 			s.solveFromScratch()
 			continue
 		}
-		// A repair keeps every place filled; when the violations need
-		// other places (nothing new to widen, or no freed place within
-		// reach), only a search from scratch can move them.
-		if s.widen(violations) == 0 || !s.repair(violations) {
+		// Violations that widening cannot answer (a row's own duals are
+		// off) need a search from scratch.
+		if s.widen(violations) == 0 {
 			s.solveFromScratch()
+		} else {
+			s.reseat(violations)
 		}
 	}
 	if hasBackground {
@@ -364,14 +365,16 @@ type solver struct {
 	progress func(done int)
 	placed   int
 	rounds   int
-	exact    bool  // searched every pair from scratch
-	limit    int32 // costs from here on are left out of the search
-	// While repairing: the places each column freed, and the rows whose
-	// own "unassigned" option is free again.
-	repairing bool
-	freed     []int32
-	dummyFree []bool
-	k         int // candidates per row to start with
+	exact    bool    // searched every pair from scratch
+	limit    int32   // costs from here on are left out of the search
+	k        int     // candidates per row to start with
+	start    []int64 // column duals a search starts from (nil: zero)
+
+	// fillHole's state of the rows, reset after every search.
+	rdist       []int64
+	rdone       []bool
+	rpred       []int32 // column the row would move into
+	rowsReached []int32
 
 	// Dijkstra state, reset after every search.
 	dist     []int64
@@ -398,9 +401,11 @@ func newSolver(a Assignment) *solver {
 
 func (s *solver) cost(i int, j int32) int64 { return int64(s.a.Cost[i*s.a.Cols+int(j)]) }
 
-// solveFromScratch forgets every assignment and dual and places all rows.
+// solveFromScratch forgets every assignment and places all rows, with the
+// column duals starting at s.start (zero when nil).
 func (s *solver) solveFromScratch() {
 	clear(s.v)
+	copy(s.v, s.start)
 	for j := range s.colRows {
 		s.colRows[j] = s.colRows[j][:0]
 	}
@@ -411,7 +416,7 @@ func (s *solver) solveFromScratch() {
 		s.rowCol[i] = free
 		best, bestCol := s.a.Unassigned, int32(-1)
 		for k, j := range s.edges.cols[i] {
-			if c := int64(s.edges.costs[i][k]); c < best {
+			if c := int64(s.edges.costs[i][k]) - s.v[j]; c < best {
 				best, bestCol = c, j
 			}
 		}
@@ -430,6 +435,7 @@ func (s *solver) solveFromScratch() {
 	s.reduceRows()
 	s.progress(s.placed)
 	s.placeFree()
+	s.fillHoles()
 }
 
 // reductionPasses is how often reduceRows sweeps the free rows; on square
@@ -502,11 +508,10 @@ func (s *solver) placeFree() {
 }
 
 // augment places the free row root along a shortest augmenting path in
-// reduced costs and updates the duals so that they stay feasible. While
-// repairing, a path may end only at a place freed by the repair (or at the
-// root's own freed "unassigned" option); augment reports false when none
-// is reachable and leaves everything as it was.
-func (s *solver) augment(root int32) bool {
+// reduced costs and updates the duals so that they stay feasible. The path
+// ends at a column with room or at a row's "unassigned" option (the root's
+// own, at the latest).
+func (s *solver) augment(root int32) {
 	U := s.a.Unassigned
 	// The root's dual must keep its candidate pairs' reduced costs ≥ 0.
 	ur := U
@@ -517,7 +522,7 @@ func (s *solver) augment(root int32) bool {
 
 	sink, sinkRow := int32(-1), int32(-1)
 	best := int64(math.MaxInt64)
-	if d := s.scan(root, 0); d < best && (!s.repairing || s.dummyFree[root]) {
+	if d := s.scan(root, 0); d < best {
 		best, sinkRow = d, root
 	}
 	for len(s.pq) > 0 {
@@ -530,25 +535,14 @@ func (s *solver) augment(root int32) bool {
 			break
 		}
 		s.done[j] = true
-		if (!s.repairing && int32(len(s.colRows[j])) < s.cap[j]) || (s.repairing && s.freed[j] > 0) {
+		if int32(len(s.colRows[j])) < s.cap[j] {
 			best, sink, sinkRow = top.d, j, -1
 			break
 		}
 		for _, r := range s.colRows[j] {
-			if d := s.scan(r, top.d); d < best && !s.repairing {
+			if d := s.scan(r, top.d); d < best {
 				best, sinkRow = d, r
 			}
-		}
-	}
-	if best == math.MaxInt64 {
-		s.resetSearch()
-		return false
-	}
-	if s.repairing {
-		if sink >= 0 {
-			s.freed[sink]--
-		} else {
-			s.dummyFree[root] = false
 		}
 	}
 
@@ -586,7 +580,6 @@ func (s *solver) augment(root int32) bool {
 	}
 
 	s.resetSearch()
-	return true
 }
 
 // resetSearch clears the Dijkstra state for the next search.
@@ -700,46 +693,163 @@ func (s *solver) widen(violations [][]int32) (added int) {
 	return added
 }
 
-// repair re-places the rows whose candidates grew, keeping everyone else
-// and the duals: each such row leaves its place, and the re-placed rows'
-// paths may end only at the places so freed (or a row's own "unassigned"
-// option, if that is what it left). That is a Hungarian step of the
-// problem where every place is filled, so the duals stay a certificate,
-// but it cannot move rows to other columns with room; repair reports false
-// when some row cannot reach a freed place, and the caller then solves
-// from scratch on the widened candidates.
-func (s *solver) repair(violations [][]int32) bool {
-	if s.freed == nil {
-		s.freed, s.dummyFree = make([]int32, s.a.Cols), make([]bool, s.a.Rows)
-	}
-	clear(s.freed)
-	clear(s.dummyFree)
+// reseat frees the rows whose candidates grew and places them again
+// along shortest paths that may end anywhere, then settles the columns
+// left with room (settleRoom). It reports false when that does not settle,
+// and the caller then solves from scratch.
+func (s *solver) reseat(violations [][]int32) bool {
 	for i, bad := range violations {
-		if bad == nil {
-			continue
+		if bad != nil {
+			s.release(int32(i))
 		}
-		switch c := s.rowCol[i]; {
-		case c >= 0:
-			s.freed[c]++
-			s.removeFromCol(int32(i), c)
-		case c == unassigned:
-			s.dummyFree[i] = true
-		}
-		s.rowCol[i] = free
-		s.placed--
 	}
-	s.repairing = true
-	defer func() { s.repairing = false }()
-	for i := range s.rowCol {
-		if s.rowCol[i] != free {
-			continue
-		}
-		if !s.augment(int32(i)) {
-			return false
-		}
-		s.placed++
-	}
+	s.placeFree()
+	s.fillHoles()
 	return true
+}
+
+// release takes row i off its column or its "unassigned" option.
+func (s *solver) release(i int32) {
+	if c := s.rowCol[i]; c >= 0 {
+		s.removeFromCol(i, c)
+	}
+	s.rowCol[i] = free
+	s.placed--
+}
+
+// fillHoles restores the one dual condition that a search does not keep
+// by itself: a column with room must have v = 0 (a lower v says its places
+// are worth having, and an empty one contradicts that). Each such "hole"
+// is filled along a shortest path or given v = 0 (fillHole).
+func (s *solver) fillHoles() {
+	var rev reverseEdges
+	for j := range s.colRows {
+		if s.v[j] >= 0 || int32(len(s.colRows[j])) >= s.cap[j] {
+			continue
+		}
+		if rev.rows == nil {
+			rev = s.reverse()
+		}
+		for s.v[j] < 0 && int32(len(s.colRows[j])) < s.cap[j] {
+			s.fillHole(int32(j), rev)
+		}
+	}
+}
+
+// reverseEdges lists, per column, the rows that have it as a candidate and
+// the pairs' costs.
+type reverseEdges struct {
+	rows  [][]int32
+	costs [][]int32
+}
+
+func (s *solver) reverse() reverseEdges {
+	rev := reverseEdges{rows: make([][]int32, s.a.Cols), costs: make([][]int32, s.a.Cols)}
+	for i, cols := range s.edges.cols {
+		for k, j := range cols {
+			rev.rows[j] = append(rev.rows[j], int32(i))
+			rev.costs[j] = append(rev.costs[j], s.edges.costs[i][k])
+		}
+	}
+	return rev
+}
+
+// fillHole is augment's mirror image for column j with room and v < 0: a
+// shortest path search in reduced costs from j backwards, over the rows
+// that could move into a column and the columns they would leave. It
+// ends at the cheapest of: raising some reached column's v to 0 and
+// leaving the hole there (j itself included), or a row on its
+// "unassigned" option moving in. Rows along the path each move one
+// column on, and the duals move as in augment, so they stay feasible and
+// tight and the hole is gone.
+func (s *solver) fillHole(j int32, rev reverseEdges) {
+	if s.rdist == nil {
+		s.rdist, s.rdone, s.rpred = make([]int64, s.a.Rows), make([]bool, s.a.Rows), make([]int32, s.a.Rows)
+		for i := range s.rdist {
+			s.rdist[i] = math.MaxInt64
+		}
+	}
+	best, endCol, endRow := -s.v[j], j, int32(-1)
+	s.dist[j], s.done[j] = 0, true
+	s.touched = append(s.touched, j)
+	s.relaxInto(j, 0, rev)
+	for len(s.pq) > 0 {
+		top := s.pq.pop()
+		i := top.col // a row here
+		if s.rdone[i] || top.d != s.rdist[i] {
+			continue
+		}
+		if top.d >= best {
+			break
+		}
+		s.rdone[i] = true
+		y := s.rowCol[i]
+		if y == unassigned { // its u is Unassigned: moving in costs nothing more
+			best, endCol, endRow = top.d, -1, i
+			break
+		}
+		if s.done[y] {
+			continue
+		}
+		s.dist[y], s.done[y], s.pred[y] = top.d, true, i
+		s.touched = append(s.touched, y)
+		if e := top.d - s.v[y]; e < best {
+			best, endCol, endRow = e, y, -1
+		}
+		s.relaxInto(y, top.d, rev)
+	}
+
+	// A row moves with its column, so that its pair stays tight: the
+	// column's other occupants may be farther away, or not reached.
+	for _, x := range s.touched {
+		if delta := best - s.dist[x]; s.done[x] && delta > 0 {
+			s.v[x] += delta
+			for _, r := range s.colRows[x] {
+				s.u[r] -= delta
+			}
+		}
+	}
+
+	// Move the rows, from the end back to j.
+	col := endCol
+	if endRow >= 0 {
+		col = s.rpred[endRow]
+		s.rowCol[endRow] = col
+		s.colRows[col] = append(s.colRows[col], endRow)
+	}
+	for col != j {
+		r := s.pred[col]
+		into := s.rpred[r]
+		s.removeFromCol(r, col)
+		s.rowCol[r] = into
+		s.colRows[into] = append(s.colRows[into], r)
+		col = into
+	}
+
+	for _, r := range s.rowsReached {
+		s.rdist[r], s.rdone[r] = math.MaxInt64, false
+	}
+	s.rowsReached = s.rowsReached[:0]
+	s.resetSearch()
+}
+
+// relaxInto relaxes, at distance d from the hole, every row that could
+// move into column x.
+func (s *solver) relaxInto(x int32, d int64, rev reverseEdges) {
+	vx := s.v[x]
+	for k, i := range rev.rows[x] {
+		if s.rdone[i] || s.rowCol[i] == x {
+			continue
+		}
+		nd := d + int64(rev.costs[x][k]) - s.u[i] - vx
+		if nd < s.rdist[i] {
+			if s.rdist[i] == math.MaxInt64 {
+				s.rowsReached = append(s.rowsReached, i)
+			}
+			s.rdist[i], s.rpred[i] = nd, x
+			s.pq.push(colDist{nd, i})
+		}
+	}
 }
 
 // columnDominated reports whether the costs depend on the column far more
@@ -900,6 +1010,8 @@ func (s *solver) addPricedCandidates() {
 	for j, p := range price {
 		offset[j] = -p
 	}
+	s.start = offset
+
 	parallelRows(s.a.Rows, func(i int, scratch *[]int64) {
 		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
 		more := kSmallest(row, s.k, s.limit, offset, rotation(i, s.a.Cols), scratch)
@@ -934,11 +1046,11 @@ func (s *solver) auctionPrices() []int64 {
 		}
 		return best, second
 	}
+	U := s.a.Unassigned
 	queue := make([]int32, s.a.Rows)
 	for i := range queue {
 		queue[i] = int32(i)
 	}
-	U := s.a.Unassigned
 	for bids := auctionBids * s.a.Rows; len(queue) > 0 && bids > 0; bids-- {
 		i := queue[0]
 		queue = queue[1:]
