@@ -369,6 +369,12 @@ type solver struct {
 	limit    int32   // costs from here on are left out of the search
 	k        int     // candidates per row to start with
 	start    []int64 // column duals a search starts from (nil: zero)
+	// checked holds the duals of the last certify and the rows that failed
+	// it; u is nil when every pair needs checking again.
+	checked struct {
+		u, v   []int64
+		failed []bool
+	}
 
 	// fillHole's state of the rows, reset after every search.
 	rdist       []int64
@@ -404,6 +410,7 @@ func (s *solver) cost(i int, j int32) int64 { return int64(s.a.Cost[i*s.a.Cols+i
 // solveFromScratch forgets every assignment and places all rows, with the
 // column duals starting at s.start (zero when nil).
 func (s *solver) solveFromScratch() {
+	s.checked.u = nil
 	clear(s.v)
 	copy(s.v, s.start)
 	for j := range s.colRows {
@@ -633,7 +640,11 @@ func (s *solver) removeFromCol(r, col int32) {
 
 // certify checks the duals against every pair of the matrix. It returns,
 // per row, the columns whose reduced cost is negative (nil when none) and
-// whether the whole certificate holds.
+// whether the whole certificate holds. A pair that passed the last check
+// can only fail now if its row's or its column's dual rose since, so after
+// a first check of every pair it reads just those rows and columns (and
+// the rows that failed), unless so many columns rose that reading every
+// pair is cheaper.
 func (s *solver) certify() (violations [][]int32, ok bool) {
 	U := s.a.Unassigned
 	ok = true
@@ -641,6 +652,16 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 		if s.v[j] > 0 || (s.v[j] < 0 && int32(len(rows)) < s.cap[j]) {
 			ok = false
 		}
+	}
+	var rose []int32 // columns whose dual rose since the last check
+	all := s.checked.u == nil
+	if !all {
+		for j, v := range s.v {
+			if v > s.checked.v[j] {
+				rose = append(rose, int32(j))
+			}
+		}
+		all = len(rose) > s.a.Cols/16
 	}
 	violations = make([][]int32, s.a.Rows)
 	var mu sync.Mutex
@@ -657,9 +678,17 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 		}
 		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
 		var bad []int32
-		for j, c := range row {
-			if c != Forbidden && int64(c)-s.v[j] < ui {
-				bad = append(bad, int32(j))
+		if all || ui > s.checked.u[i] || s.checked.failed[i] {
+			for j, c := range row {
+				if c != Forbidden && int64(c)-s.v[j] < ui {
+					bad = append(bad, int32(j))
+				}
+			}
+		} else {
+			for _, j := range rose {
+				if c := row[j]; c != Forbidden && int64(c)-s.v[j] < ui {
+					bad = append(bad, j)
+				}
 			}
 		}
 		if len(bad) > 0 || !rowOK {
@@ -669,6 +698,14 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 			mu.Unlock()
 		}
 	})
+	if s.checked.u == nil {
+		s.checked.u, s.checked.v, s.checked.failed = make([]int64, s.a.Rows), make([]int64, s.a.Cols), make([]bool, s.a.Rows)
+	}
+	copy(s.checked.u, s.u)
+	copy(s.checked.v, s.v)
+	for i, bad := range violations {
+		s.checked.failed[i] = bad != nil
+	}
 	return violations, ok
 }
 
@@ -1107,15 +1144,46 @@ func backgroundCost(a Assignment) (int32, bool) {
 	if int64(a.Rows) > places {
 		return 0, false
 	}
+	// Per worker: the largest cost, how often it occurs, and whether a
+	// pair is forbidden.
+	type tally struct {
+		top       int32
+		count     int
+		forbidden bool
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(a.Rows/256, 1))
+	tallies := make([]tally, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := tally{top: math.MinInt32}
+			for i := w; i < a.Rows && !t.forbidden; i += workers {
+				for _, c := range a.Cost[i*a.Cols : (i+1)*a.Cols] {
+					switch {
+					case c == Forbidden:
+						t.forbidden = true
+					case c > t.top:
+						t.top, t.count = c, 1
+					case c == t.top:
+						t.count++
+					}
+				}
+			}
+			tallies[w] = t
+		}()
+	}
+	wg.Wait()
 	top, count := int32(math.MinInt32), 0
-	for _, c := range a.Cost {
+	for _, t := range tallies {
 		switch {
-		case c == Forbidden:
+		case t.forbidden:
 			return 0, false
-		case c > top:
-			top, count = c, 1
-		case c == top:
-			count++
+		case t.top > top:
+			top, count = t.top, t.count
+		case t.top == top:
+			count += t.count
 		}
 	}
 	if count < len(a.Cost)/20 || a.Unassigned <= int64(top) {

@@ -309,3 +309,32 @@ func TestSolveOnColumnDominatedCosts(t *testing.T) {
 	require.True(t, sparse.Certified)
 	require.Equal(t, objective(t, a, dense), objective(t, a, sparse))
 }
+
+// TestCertifyRechecksColumnsWhoseDualRose: after a full check, certify
+// reads only what changed; a pair whose column's dual rose must be read
+// again even though its row's did not.
+func TestCertifyRechecksColumnsWhoseDualRose(t *testing.T) {
+	t.Parallel()
+	// Two rows, and 40 columns so that one column rising is not enough to
+	// read every pair again; columns 2… cost 1,000 and stay empty.
+	const cols = 40
+	a := Assignment{Rows: 2, Cols: cols, Cost: make([]int32, 2*cols), Unassigned: 100}
+	for j := range cols {
+		a.Cost[j], a.Cost[cols+j] = 1000, 1000
+	}
+	a.Cost[0], a.Cost[1], a.Cost[cols], a.Cost[cols+1] = 1, 5, 20, 1
+	s := newSolver(a)
+	s.edges = cheapest(a, 1, Forbidden)
+	s.rowCol[0], s.rowCol[1] = 0, 1
+	s.colRows[0], s.colRows[1] = []int32{0}, []int32{1}
+	s.u[0], s.u[1], s.v[0], s.v[1] = 6, 11, -5, -10
+	_, ok := s.certify()
+	require.True(t, ok)
+
+	// Column 1's dual rises to 0 and its row's falls with it: the pair
+	// (row 0, column 1), untouched by the search, now costs 5-6-0 < 0.
+	s.u[1], s.v[1] = 1, 0
+	violations, ok := s.certify()
+	require.False(t, ok)
+	require.Equal(t, [][]int32{{1}, nil}, violations)
+}
