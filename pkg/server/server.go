@@ -7,11 +7,16 @@ package server
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strings"
+	"syscall"
 	"time"
 
 	"buf.build/go/protovalidate"
@@ -154,7 +159,8 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 // Status converts an error returned by a handler into the status the caller
 // sees. Statuses pass through; apperr kinds map to their code with the
 // error's own message (field violations as BadRequest details); anything
-// else becomes Internal with a generic message.
+// else becomes Unavailable when a dependency cannot be reached (lost), or
+// Internal, both with a generic message.
 func Status(err error) *status.Status {
 	if st, ok := status.FromError(err); ok {
 		return st
@@ -194,8 +200,30 @@ func Status(err error) *status.Status {
 		return status.New(codes.Canceled, "request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.New(codes.DeadlineExceeded, "deadline exceeded")
+	case lost(err):
+		return status.New(codes.Unavailable, "temporarily unavailable: retry later")
 	}
 	return status.New(codes.Internal, "internal error")
+}
+
+// lost reports whether err says that a dependency, the database most often,
+// cannot be reached right now, so that the caller retries instead of
+// treating it as a bug. It recognises a lost connection without importing
+// a driver: network errors, a connection the driver gave up on, and the
+// PostgreSQL SQLSTATE classes 08 (connection exception) and 57P01–57P03
+// (the server shutting down, crashed, or still starting).
+func lost(err error) bool {
+	var netErr net.Error
+	var state interface{ SQLState() string }
+	switch {
+	case errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return true
+	case errors.As(err, &state):
+		code := state.SQLState()
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
+	}
+	return false
 }
 
 func mapError(ctx context.Context, logger *slog.Logger, method string, err error) error {
@@ -203,7 +231,7 @@ func mapError(ctx context.Context, logger *slog.Logger, method string, err error
 		return nil
 	}
 	st := Status(err)
-	if st.Code() == codes.Internal {
+	if st.Code() == codes.Internal || st.Code() == codes.Unavailable {
 		if _, isStatus := status.FromError(err); !isStatus {
 			logger.ErrorContext(ctx, "internal error", "method", method, "error", err.Error())
 		}

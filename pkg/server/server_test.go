@@ -3,11 +3,13 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,6 +103,10 @@ func TestErrorsAreMappedAndInternalsMasked(t *testing.T) {
 		{"invalid", apperr.Invalid("program.display_name", "must not be empty"), codes.InvalidArgument, "invalid argument: program.display_name: must not be empty", ""},
 		{"internal text never leaks", errors.New("db: connection to 10.0.0.7 refused, password=hunter2"), codes.Internal, "internal error", "hunter2"},
 		{"panic", nil, codes.Internal, "internal error", "boom"},
+		{"lost database connection", fmt.Errorf("db: insert person: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), codes.Unavailable, "temporarily unavailable: retry later", "connection refused"},
+		{"database shutting down", fmt.Errorf("db: %w", sqlStateError("57P01")), codes.Unavailable, "temporarily unavailable: retry later", "57P01"},
+		{"connection the driver gave up on", fmt.Errorf("db: %w", driver.ErrBadConn), codes.Unavailable, "temporarily unavailable: retry later", "bad connection"},
+		{"a constraint is no outage", fmt.Errorf("db: %w", sqlStateError("23505")), codes.Internal, "internal error", "23505"},
 		{"status passes through", status.Error(codes.ResourceExhausted, "slow down"), codes.ResourceExhausted, "slow down", ""},
 	}
 	for _, tc := range cases {
@@ -169,3 +175,9 @@ func TestStopTimeoutCancelsStuckCalls(t *testing.T) {
 	require.Error(t, <-inflight)
 	done <- nil
 }
+
+// sqlStateError is an error with a PostgreSQL SQLSTATE, as pgx's PgError.
+type sqlStateError string
+
+func (e sqlStateError) Error() string    { return "SQLSTATE " + string(e) }
+func (e sqlStateError) SQLState() string { return string(e) }
