@@ -48,13 +48,13 @@ var _ auth.Directory = (*Directory)(nil)
 // Migrations.
 func NewDirectory(db *sql.DB) *Directory { return &Directory{db: db} }
 
-// ApplyPerson records that person personID logs in as subject; an empty
-// subject (or an erased person) removes them.
-func (d *Directory) ApplyPerson(ctx context.Context, tx *sql.Tx, tenant, personID, subject string) error {
+// ApplyPerson records that person personID exists and logs in as subject
+// ("" for no login); erased removes them.
+func (d *Directory) ApplyPerson(ctx context.Context, tx *sql.Tx, tenant, personID, subject string, erased bool) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM access_people WHERE tenant_id = $1 AND person_id = $2`, tenant, personID); err != nil {
 		return fmt.Errorf("db: delete person subject: %w", err)
 	}
-	if subject == "" {
+	if erased {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO access_people (tenant_id, person_id, subject) VALUES ($1, $2, $3)`,
@@ -67,6 +67,10 @@ func (d *Directory) ApplyPerson(ctx context.Context, tx *sql.Tx, tenant, personI
 // ApplyProgram records the manager subjects of a program, replacing those
 // recorded before.
 func (d *Directory) ApplyProgram(ctx context.Context, tx *sql.Tx, tenant, programID string, managers []string) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO access_programs (tenant_id, program_id) VALUES ($1, $2)
+		ON CONFLICT (tenant_id, program_id) DO NOTHING`, tenant, programID); err != nil {
+		return fmt.Errorf("db: insert program: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM access_program_managers WHERE tenant_id = $1 AND program_id = $2`, tenant, programID); err != nil {
 		return fmt.Errorf("db: delete program managers: %w", err)
 	}
@@ -82,6 +86,9 @@ func (d *Directory) ApplyProgram(ctx context.Context, tx *sql.Tx, tenant, progra
 // PersonID returns the person whose login is subject, or "" when none is,
 // or when several people share it (the directory must be fixed first).
 func (d *Directory) PersonID(ctx context.Context, tenant, subject string) (string, error) {
+	if subject == "" {
+		return "", nil
+	}
 	ids, err := sqlstore.QueryAll(ctx, d.db, `SELECT person_id FROM access_people WHERE tenant_id = $1 AND subject = $2 LIMIT 2`,
 		[]any{tenant, subject}, func(s sqlstore.Scanner) (string, error) {
 			var id string
@@ -100,6 +107,26 @@ func (d *Directory) Manages(ctx context.Context, tenant, programID, subject stri
 		tenant, programID, subject).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("db: read program managers: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ProgramExists reports whether a program event of the tenant's program
+// has been applied.
+func (d *Directory) ProgramExists(ctx context.Context, tenant, id string) (bool, error) {
+	return d.exists(ctx, `SELECT COUNT(*) FROM access_programs WHERE tenant_id = $1 AND program_id = $2`, tenant, id)
+}
+
+// PersonExists reports whether a person event of the tenant's (not
+// erased) person has been applied.
+func (d *Directory) PersonExists(ctx context.Context, tenant, id string) (bool, error) {
+	return d.exists(ctx, `SELECT COUNT(*) FROM access_people WHERE tenant_id = $1 AND person_id = $2`, tenant, id)
+}
+
+func (d *Directory) exists(ctx context.Context, query string, args ...any) (bool, error) {
+	var n int
+	if err := d.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("db: exists: %w", err)
 	}
 	return n > 0, nil
 }
@@ -127,17 +154,14 @@ func (d *Directory) apply(ctx context.Context, tx *sql.Tx, m eventbus.Message) e
 		if !ok || str(person, "id") == "" {
 			return nil
 		}
-		subject := str(person, "subject")
-		if person.Get(person.Descriptor().Fields().ByName("erased")).Bool() {
-			subject = ""
-		}
-		return d.ApplyPerson(ctx, tx, m.Tenant, str(person, "id"), subject)
+		erased := person.Get(person.Descriptor().Fields().ByName("erased")).Bool()
+		return d.ApplyPerson(ctx, tx, m.Tenant, str(person, "id"), str(person, "subject"), erased)
 	case "tandem.person.erased":
 		msg, ok := decode(m, "tandem.events.v1.PersonErased", "")
 		if !ok || str(msg, "person_id") == "" {
 			return nil
 		}
-		return d.ApplyPerson(ctx, tx, m.Tenant, str(msg, "person_id"), "")
+		return d.ApplyPerson(ctx, tx, m.Tenant, str(msg, "person_id"), "", true)
 	case "tandem.program.created", "tandem.program.updated", "tandem.program.state_changed":
 		program, ok := decode(m, "tandem.events.v1.ProgramUpdated", "program")
 		if !ok || str(program, "id") == "" {

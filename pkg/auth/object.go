@@ -26,11 +26,22 @@ type Object struct {
 	// the owner, tenant admins and services may act on it, never a program
 	// manager, even one naming a ProgramID.
 	Personal bool
+	// Shared marks program data every member of the tenant may read (the
+	// program's definition and settings): only its existence is checked.
+	Shared bool
+	// named marks an Object built from ids the request names (Program,
+	// SharedProgram, Person), whose existence in the caller's tenant is
+	// checked; one read from a stored record is known to exist.
+	named bool
 }
+
+// SharedProgram returns the Object of a program's data that every member
+// of the tenant may read.
+func SharedProgram(id string) Object { return Object{ProgramID: id, Shared: true, named: true} }
 
 // Program returns the Object of program-scoped data that names no person:
 // a run, a program's report or its participant list.
-func Program(id string) Object { return Object{ProgramID: id} }
+func Program(id string) Object { return Object{ProgramID: id, named: id != ""} }
 
 // Pair returns the Object of a pair's records (a match, its sessions,
 // agreement, goals, feedback) in a program. A non-empty actor is the
@@ -54,7 +65,7 @@ func Pair(programID, mentor, mentee, actor string) Object {
 var Everyone = Object{Personal: true}
 
 // Person returns the Object of a person's own data outside any program.
-func Person(id string) Object { return Object{PersonIDs: []string{id}, Personal: true} }
+func Person(id string) Object { return Object{PersonIDs: []string{id}, Personal: true, named: true} }
 
 // PersonField returns the Person object of the id in a request's field,
 // or InvalidArgument naming the field when it is empty: a rule reads the
@@ -75,6 +86,10 @@ type Directory interface {
 	PersonID(ctx context.Context, tenant, subject string) (string, error)
 	// Manages reports whether subject is a manager of the program.
 	Manages(ctx context.Context, tenant, programID, subject string) (bool, error)
+	// ProgramExists and PersonExists report whether the tenant has the
+	// program or the (not erased) person.
+	ProgramExists(ctx context.Context, tenant, id string) (bool, error)
+	PersonExists(ctx context.Context, tenant, id string) (bool, error)
 }
 
 // ObjectRule returns the Object a request acts on. It reads whatever it
@@ -123,11 +138,46 @@ func (o Objects) Interceptor(dir Directory) grpc.UnaryServerInterceptor {
 		if err != nil {
 			return nil, err
 		}
+		if err := exists(ctx, dir, obj); err != nil {
+			return nil, err
+		}
 		if err := Allow(ctx, dir, obj); err != nil {
 			return nil, err
 		}
 		return handler(ctx, req)
 	}
+}
+
+// exists fails with NotFound unless the program and the people obj names
+// are the caller's tenant's, so another tenant's ids are refused alike for
+// every caller, even one who may act on anything of their own tenant.
+func exists(ctx context.Context, dir Directory, obj Object) error {
+	if !obj.named {
+		return nil
+	}
+	tenant, err := TenantFrom(ctx)
+	if err != nil {
+		return err
+	}
+	if obj.ProgramID != "" {
+		ok, err := dir.ProgramExists(ctx, tenant, obj.ProgramID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("program %s: %w", obj.ProgramID, apperr.ErrNotFound)
+		}
+	}
+	for _, id := range obj.PersonIDs {
+		ok, err := dir.PersonExists(ctx, tenant, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("person %s: %w", id, apperr.ErrNotFound)
+		}
+	}
+	return nil
 }
 
 // Allow decides whether the caller in ctx may act on obj, which belongs to
@@ -149,7 +199,7 @@ func Allow(ctx context.Context, dir Directory, obj Object) error {
 	if p.HasRole(RoleTenantAdmin, RoleService, RoleAnalyst) {
 		return nil
 	}
-	if obj.ProgramID == "" && len(obj.PersonIDs) == 0 && !obj.Personal {
+	if obj.Shared || (obj.ProgramID == "" && len(obj.PersonIDs) == 0 && !obj.Personal) {
 		return nil
 	}
 	if p.HasRole(RoleProgramManager) && obj.ProgramID != "" && !obj.Personal {

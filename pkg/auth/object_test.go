@@ -22,6 +22,14 @@ func (fakeDirectory) PersonID(_ context.Context, tenant, subject string) (string
 	return "", nil
 }
 
+func (fakeDirectory) ProgramExists(_ context.Context, tenant, id string) (bool, error) {
+	return tenant == "acme" && id != "prog-gone", nil
+}
+
+func (fakeDirectory) PersonExists(_ context.Context, tenant, id string) (bool, error) {
+	return tenant == "acme" && id != "p-gone", nil
+}
+
 func (fakeDirectory) Manages(_ context.Context, tenant, program, subject string) (bool, error) {
 	return tenant == "acme" && program == "prog-a" && subject == "mia", nil
 }
@@ -93,4 +101,5 @@ func TestObjectsInterceptor(t *testing.T) {
 	}
 	require.NoError(t, call("p-ada"))
 	require.ErrorIs(t, call("p-bob"), apperr.ErrPermissionDenied)
+	require.ErrorIs(t, call("p-gone"), apperr.ErrNotFound, "an id the tenant does not have")
 }

@@ -402,6 +402,8 @@ func (p *simPlan) events() []simEvent {
 	add := func(at time.Time, aggregate, typ, subject string, payload proto.Message) {
 		evs = append(evs, simEvent{time: at, aggregate: aggregate, typ: typ, subject: subject, payload: payload})
 	}
+	// The program first: the reports of an unknown program are NotFound.
+	add(simStart, "program", "created", simProgram, &eventsv1.ProgramCreated{Program: &participantv1.Program{Id: simProgram}})
 	for _, pe := range p.people {
 		for n, s := range pe.history {
 			person := &participantv1.Person{Id: pe.id, DisplayName: "Person " + pe.id, Department: s.dept, Title: s.title,

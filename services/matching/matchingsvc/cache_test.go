@@ -7,7 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
 	matchingv1 "github.com/tandem-oss/tandem/gen/go/tandem/matching/v1"
+	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	"github.com/tandem-oss/tandem/pkg/auth"
 	"github.com/tandem-oss/tandem/pkg/cache"
 	"github.com/tandem-oss/tandem/pkg/platform"
@@ -24,7 +26,13 @@ func startWithCache(t *testing.T, c cache.Cache) (matchingv1.MatchingServiceClie
 		env.Cache = c
 		return matchingsvc.Run(ctx, lis, matchingsvc.Config{DatabaseURL: url}, env)
 	})
-	return matchingv1.NewMatchingServiceClient(h.Conn), h.As(t, "acme", auth.RoleTenantAdmin)
+	client, ctx := matchingv1.NewMatchingServiceClient(h.Conn), h.As(t, "acme", auth.RoleTenantAdmin)
+	(&service{Harness: h}).publish(t, "acme", "program", "p1", "created", &eventsv1.ProgramCreated{Program: &participantv1.Program{Id: "p1"}}, "")
+	testkit.Eventually(t, servicetest.WaitFor, func() bool {
+		_, err := client.GetScoringConfig(ctx, &matchingv1.GetScoringConfigRequest{ProgramId: "p1"})
+		return err == nil
+	}, "the program has not reached the projection")
+	return client, ctx
 }
 
 // updateAndRead bumps the weight twice and checks each read sees the newest

@@ -98,7 +98,7 @@ func TestMatchLifecycle(t *testing.T) {
 			_, err := s.client.CreateMatch(s.As(t, acme, auth.RoleTenantAdmin), &matchingv1.CreateMatchRequest{ProgramId: "nothing", MentorParticipantId: "mA", MenteeParticipantId: "e2"})
 			require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
 			_, err = s.client.CreateMatch(manager, &matchingv1.CreateMatchRequest{ProgramId: "nothing", MentorParticipantId: "mA", MenteeParticipantId: "e2"})
-			require.Equal(t, codes.PermissionDenied, status.Code(err), "a program the manager does not manage: %v", err)
+			require.Equal(t, codes.NotFound, status.Code(err), "an unknown program, for a manager too: %v", err)
 		})
 
 		t.Run("both sides accept, then it is activated and ended", func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
+	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	matchingv1 "github.com/tandem-oss/tandem/gen/go/tandem/matching/v1"
 	"github.com/tandem-oss/tandem/pkg/auth"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
@@ -38,8 +39,13 @@ func TestScoringConfigAPI(t *testing.T) {
 		})
 		client := matchingv1.NewMatchingServiceClient(h.Conn)
 		acme := testkit.RandomName("acme")
-		manager := h.As(t, acme, auth.RoleTenantAdmin) // the program is not projected: no manager manages it
+		manager := h.As(t, acme, auth.RoleTenantAdmin) // the program names no manager
 		analyst := h.As(t, acme, auth.RoleAnalyst)
+		(&service{Harness: h}).publish(t, acme, "program", "prog-1", "created", &eventsv1.ProgramCreated{Program: &participantv1.Program{Id: "prog-1"}}, "")
+		testkit.Eventually(t, servicetest.WaitFor, func() bool {
+			_, err := client.GetScoringConfig(analyst, &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
+			return err == nil
+		}, "the program has not reached the projection")
 
 		defaults := &matchingv1.ScoringConfig{
 			ProgramId: "prog-1",
@@ -166,12 +172,10 @@ func TestScoringConfigAPI(t *testing.T) {
 
 		t.Run("another tenant sees nothing of the first", func(t *testing.T) {
 			globex := testkit.RandomName("globex")
-			got, err := client.GetScoringConfig(h.As(t, globex, auth.RoleTenantAdmin), &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
-			require.NoError(t, err)
-			require.Empty(t, cmp.Diff(defaults, got, protocmp.Transform()))
-			// The first tenant's version is stale for the other tenant.
+			_, err := client.GetScoringConfig(h.As(t, globex, auth.RoleTenantAdmin), &matchingv1.GetScoringConfigRequest{ProgramId: "prog-1"})
+			require.Equal(t, codes.NotFound, status.Code(err), "another tenant's program: %v", err)
 			_, err = client.UpdateScoringConfig(h.As(t, globex, auth.RoleTenantAdmin), &matchingv1.UpdateScoringConfigRequest{Config: v1})
-			require.Equal(t, codes.Aborted, status.Code(err), "%v", err)
+			require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
 		})
 	})
 }

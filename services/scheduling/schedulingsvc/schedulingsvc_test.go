@@ -47,6 +47,7 @@ func TestAvailabilityAPI(t *testing.T) {
 		// reached the service's projection.
 		participant := h.As(t, acme, auth.RoleParticipant)
 		publish(t, h, acme, "person", "person-1", "created", &eventsv1.PersonCreated{Person: &participantv1.Person{Id: "person-1", Subject: "user-of-" + acme}})
+		publish(t, h, acme, "person", "person-2", "created", &eventsv1.PersonCreated{Person: &participantv1.Person{Id: "person-2", Subject: "someone-else"}})
 		testkit.Eventually(t, servicetest.WaitFor, func() bool {
 			_, err := client.GetAvailability(participant, &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 			return err == nil
@@ -154,13 +155,12 @@ func TestAvailabilityAPI(t *testing.T) {
 
 		t.Run("another tenant sees nothing of the first", func(t *testing.T) {
 			globex := h.As(t, testkit.RandomName("globex"), auth.RoleTenantAdmin)
-			got, err := client.GetAvailability(globex, &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
-			require.NoError(t, err)
-			require.Empty(t, cmp.Diff(&schedulingv1.Availability{PersonId: "person-1"}, got, protocmp.Transform()))
+			_, err := client.GetAvailability(globex, &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
+			require.Equal(t, codes.NotFound, status.Code(err), "another tenant's person: %v", err)
 			_, err = client.SetAvailability(globex, &schedulingv1.SetAvailabilityRequest{Availability: &schedulingv1.Availability{
 				PersonId: "person-1", TimeZone: "UTC",
 			}})
-			require.NoError(t, err)
+			require.Equal(t, codes.NotFound, status.Code(err), "another tenant's person: %v", err)
 			mine, err := client.GetAvailability(participant, &schedulingv1.GetAvailabilityRequest{PersonId: "person-1"})
 			require.NoError(t, err)
 			require.Empty(t, cmp.Diff(set, mine, protocmp.Transform()))

@@ -120,14 +120,20 @@ func TestSessionsAPI(t *testing.T) {
 			}
 			return ws
 		}
+		for _, person := range []string{mentor, mentee, other} {
+			publish(t, h, tenant, "person", person, "created", &eventsv1.PersonCreated{Person: &participantv1.Person{Id: person, Subject: person}})
+		}
 		for person, zone := range map[string]string{mentor: "America/New_York", mentee: "Europe/London", other: "Asia/Kathmandu"} {
 			start, end := "14:00", "17:00"
 			if person == mentor {
 				start, end = "09:00", "12:00"
 			}
-			_, err := client.SetAvailability(admin, &schedulingv1.SetAvailabilityRequest{Availability: &schedulingv1.Availability{
-				PersonId: person, TimeZone: zone, Windows: weekdays(start, end)}})
-			require.NoError(t, err)
+			var err error
+			testkit.Eventually(t, servicetest.WaitFor, func() bool {
+				_, err = client.SetAvailability(admin, &schedulingv1.SetAvailabilityRequest{Availability: &schedulingv1.Availability{
+					PersonId: person, TimeZone: zone, Windows: weekdays(start, end)}})
+				return err == nil
+			}, "availability of %s: %v", person, err)
 		}
 
 		t.Run("slots follow both zones across the US daylight-saving change", func(t *testing.T) {
@@ -325,10 +331,9 @@ func TestSessionsAPI(t *testing.T) {
 				_, err := client.GetCalendarFeed(t.Context(), &schedulingv1.GetCalendarFeedRequest{Token: feed})
 				return status.Code(err) == codes.NotFound
 			}, "the feed is gone")
-			a, err := client.GetAvailability(admin, &schedulingv1.GetAvailabilityRequest{PersonId: mentee})
-			require.NoError(t, err)
-			require.Empty(t, a.GetTimeZone())
-			require.Empty(t, a.GetWindows())
+			// The person is gone: their availability with them.
+			_, err := client.GetAvailability(admin, &schedulingv1.GetAvailabilityRequest{PersonId: mentee})
+			require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
 		})
 	})
 }

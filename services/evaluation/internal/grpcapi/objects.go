@@ -16,7 +16,9 @@ import (
 // program.
 func (s *Server) Objects() auth.Objects {
 	return auth.Objects{
-		evaluationv1.EvaluationService_GetEvaluationSettings_FullMethodName: auth.Tenantwide, // program configuration, no personal data
+		evaluationv1.EvaluationService_GetEvaluationSettings_FullMethodName: rule(func(_ context.Context, r *evaluationv1.GetEvaluationSettingsRequest) (auth.Object, error) {
+			return auth.SharedProgram(r.GetProgramId()), nil // program configuration, no personal data
+		}),
 		evaluationv1.EvaluationService_UpdateEvaluationSettings_FullMethodName: rule(func(_ context.Context, r *evaluationv1.UpdateEvaluationSettingsRequest) (auth.Object, error) {
 			return auth.Program(r.GetSettings().GetProgramId()), nil
 		}),

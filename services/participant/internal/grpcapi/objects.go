@@ -30,8 +30,10 @@ func (s *Server) Objects() auth.Objects {
 		svc + "UpdateSkill":       tenantwide,
 		svc + "ListSkills":        tenantwide,
 		svc + "CreateProgram":     tenantwide,
-		svc + "GetProgram":        tenantwide,
-		svc + "ListPrograms":      tenantwide,
+		svc + "GetProgram": rule(func(r *participantv1.GetProgramRequest) (auth.Object, error) {
+			return auth.SharedProgram(r.GetId()), nil
+		}),
+		svc + "ListPrograms": tenantwide,
 		svc + "UpdateProgram": rule(func(r *participantv1.UpdateProgramRequest) (auth.Object, error) {
 			return program(r.GetProgram().GetId())
 		}),

@@ -231,6 +231,24 @@ func (s *Service) PersonID(ctx context.Context, tenant, subject string) (string,
 	return people[0].ID, nil
 }
 
+// ProgramExists reports whether the tenant has the program.
+func (s *Service) ProgramExists(ctx context.Context, tenant, id string) (bool, error) {
+	_, err := s.store.GetProgram(ctx, tenant, id)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// PersonExists reports whether the tenant has the (not erased) person.
+func (s *Service) PersonExists(ctx context.Context, tenant, id string) (bool, error) {
+	p, err := s.store.GetPerson(ctx, tenant, id)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && !p.Erased, err
+}
+
 // Manages reports whether subject is one of the program's managers; an
 // unknown program is NotFound.
 func (s *Service) Manages(ctx context.Context, tenant, programID, subject string) (bool, error) {
