@@ -13,8 +13,8 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 
 	eventsv1 "github.com/tandem-oss/tandem/gen/go/tandem/events/v1"
-	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	matchingv1 "github.com/tandem-oss/tandem/gen/go/tandem/matching/v1"
+	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	"github.com/tandem-oss/tandem/pkg/auth"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
 	"github.com/tandem-oss/tandem/pkg/platform"
