@@ -141,7 +141,24 @@ takes (dict "root" "name").
   valueFrom:
     resourceFieldRef:
       resource: limits.memory
+{{- if $v.nats.urlFromSecret }}
+- name: TANDEM_NATS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $v.secrets.keys.natsURL }}
+{{- else }}
+- name: TANDEM_NATS_URL
+  value: {{ $v.nats.url | quote }}
+{{- end }}
+- name: TANDEM_STREAM
+  value: {{ $v.nats.stream | quote }}
+- name: TANDEM_SUBJECT_PREFIX
+  value: {{ $v.nats.subjectPrefix | quote }}
 {{- if eq .name "gateway" }}
+# Refused calls are published as audit.access_denied events.
+- name: TANDEM_AUDIT_EVENTS
+  value: "true"
 - name: TANDEM_HTTP_ADDR
   value: ":8080"
 {{- range $backend := list "participant" "matching" "scheduling" "evaluation" }}
@@ -173,20 +190,6 @@ takes (dict "root" "name").
     secretKeyRef:
       name: {{ $secret }}
       key: {{ index $v.secrets.keys.databaseURL .name }}
-{{- if $v.nats.urlFromSecret }}
-- name: TANDEM_NATS_URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ $secret }}
-      key: {{ $v.secrets.keys.natsURL }}
-{{- else }}
-- name: TANDEM_NATS_URL
-  value: {{ $v.nats.url | quote }}
-{{- end }}
-- name: TANDEM_STREAM
-  value: {{ $v.nats.stream | quote }}
-- name: TANDEM_SUBJECT_PREFIX
-  value: {{ $v.nats.subjectPrefix | quote }}
 {{- if $v.redis.enabled }}
 - name: TANDEM_REDIS_URL
   valueFrom:
@@ -523,6 +526,7 @@ spec:
         {{- end }}
       ports:
         - {port: 9090, protocol: TCP}
+    {{- include "tandem.egressRule" $np.egress.nats | nindent 4 }}
     {{- if $v.redis.enabled }}
     {{- include "tandem.egressRule" $np.egress.redis | nindent 4 }}
     {{- end }}
