@@ -17,6 +17,7 @@ GRPCURL_VERSION              := v1.9.4
 STATICCHECK_VERSION          := v0.8.2
 HELM_VERSION                 := v3.22.0
 KO_VERSION                   := v0.19.1
+GHZ_VERSION                  := v0.121.0
 # helm's release build stamps its version and the Kubernetes version it
 # renders and lints for (Capabilities.KubeVersion, deprecated APIs); a plain
 # `go install` would leave v1.20.
@@ -57,12 +58,13 @@ e2e:
 	go test $(GO_TEST_FLAGS) -v $(MODULE)/test/e2e/...
 
 ## reliability: the full end-to-end battery (docs/reliability.md): 10,000
-## enrolments per kill test, a one-minute Redis outage, and the checks that
-## are known to fail today (build tag reliability); prints every FIGURE
-reliability:
+## enrolments per kill test, a one-minute Redis outage, ghz load figures,
+## and the checks that are known to fail today (build tag reliability);
+## prints every FIGURE
+reliability: $(TOOLS)/ghz
 	@.ci/servers
 	go vet -tags reliability $(MODULE)/test/e2e/...
-	TANDEM_E2E_FULL=1 go test -count=1 -timeout 60m -tags reliability -v $(MODULE)/test/e2e/...
+	TANDEM_E2E_FULL=1 TANDEM_GHZ=$(TOOLS)/ghz go test -count=1 -timeout 60m -tags reliability -v $(MODULE)/test/e2e/...
 
 ## chart-check: the offline Kubernetes checks (test/chart): helm lint
 ## --strict and helm template of charts/tandem with default and production
@@ -119,6 +121,8 @@ $(TOOLS)/helm:
 	GOBIN=$(TOOLS) go install -trimpath -ldflags '$(HELM_LDFLAGS)' helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 $(TOOLS)/ko:
 	GOBIN=$(TOOLS) go install github.com/google/ko@$(KO_VERSION)
+$(TOOLS)/ghz:
+	GOBIN=$(TOOLS) go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
 
 GEN_TOOLS := $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc $(TOOLS)/protoc-gen-grpc-gateway $(TOOLS)/protoc-gen-openapiv2
 

@@ -28,6 +28,8 @@ import (
 func TestKillParticipantDuringEnrolments(t *testing.T) {
 	n := pick(1000, 10_000)
 	c := startCluster(t, clusterOptions{})
+	// A kill -9 leaves the relay's lease (outbox_lease, 10 s) held: the
+	// restarted relay publishes once it expires, as the outbox lag shows.
 	enrolUnderFault(t, c, n, func() string {
 		c.kill("participant")
 		up := c.restart("participant")
@@ -124,9 +126,11 @@ func enrolUnderFault(t *testing.T, c *cluster, n int, fault func() string) {
 	// Both consumers applied each enrolment exactly once: matching's epoch
 	// counts every applied event of the program (created, enrolling,
 	// matching + n enrolments), evaluation's report every participant.
+	caughtUp := time.Now()
 	code, body := httpJSON(t, "POST", c.HTTP+"/v1/programs/"+programID+":transition", admin, `{"state":"PROGRAM_STATE_MATCHING"}`)
 	require.Equal(t, 200, code, "matching: %v", body)
 	waitMatchingEpoch(t, c, admin, programID, []*participantv1.Participant{{Id: mentee, Role: participantv1.ParticipantRole_PARTICIPANT_ROLE_MENTEE}}, int64(3+n))
+	matchingDone := time.Since(caughtUp)
 	evaluation := evaluationv1.NewEvaluationServiceClient(c.conn)
 	poll(t, settle, "evaluation counts every enrolment once", func() error {
 		report, err := evaluation.GetProgramReport(ctx, &evaluationv1.GetProgramReportRequest{ProgramId: programID})
@@ -139,6 +143,8 @@ func enrolUnderFault(t *testing.T, c *cluster, n int, fault func() string) {
 		}
 		return nil
 	})
+	t.Logf("FIGURE consumers caught up after the last enrolment: matching in %s, evaluation in %s",
+		matchingDone.Round(time.Millisecond), time.Since(caughtUp).Round(time.Millisecond))
 
 	// The stream: every event valid and unique by ce-id, and exactly one
 	// participant.enrolled per enrolment.

@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -87,4 +90,45 @@ func TestLoadGatewayVsDirect(t *testing.T) {
 	t.Logf("FIGURE load gateway/direct p50 ratio: gRPC %.2f, HTTP/JSON %.2f",
 		float64(p50s["gateway gRPC"])/float64(p50s["direct gRPC (participant)"]),
 		float64(p50s["gateway HTTP/JSON"])/float64(p50s["direct gRPC (participant)"]))
+
+	// The same comparison with ghz (pinned in the Makefile), when
+	// TANDEM_GHZ names its binary: `make reliability` installs and sets it.
+	// (-n, not -z: ghz counts the calls a duration cuts off as failed.)
+	if ghz := os.Getenv("TANDEM_GHZ"); ghz != "" {
+		calls := pick(5000, 50_000)
+		p99s := map[string]time.Duration{}
+		for _, target := range []struct{ name, addr string }{
+			{"direct gRPC (participant)", c.services["participant"].grpcAddr}, {"gateway gRPC", c.GRPC},
+		} {
+			out, err := exec.Command(ghz, "--insecure", "--call", "tandem.participant.v1.ParticipantService/GetProgram",
+				"-d", `{"id":"`+programID+`"}`, "--metadata", `{"authorization":"Bearer `+admin+`"}`,
+				"--reflect-metadata", `{"authorization":"Bearer `+admin+`"}`,
+				"-c", fmt.Sprint(clients), "-n", fmt.Sprint(calls), "-O", "json", target.addr).Output()
+			require.NoError(t, err, "ghz against %s: %s", target.name, out)
+			var report struct {
+				Count   int64   `json:"count"`
+				RPS     float64 `json:"rps"`
+				Latency []struct {
+					Percentage int           `json:"percentage"`
+					Latency    time.Duration `json:"latency"`
+				} `json:"latencyDistribution"`
+				StatusCodes map[string]int `json:"statusCodeDistribution"`
+			}
+			require.NoError(t, json.Unmarshal(out, &report), "ghz output: %s", out)
+			var p50, p99 time.Duration
+			for _, l := range report.Latency {
+				switch l.Percentage {
+				case 50:
+					p50 = l.Latency
+				case 99:
+					p99 = l.Latency
+				}
+			}
+			p99s[target.name] = p99
+			t.Logf("FIGURE ghz %-26s -c %d -n %d: %d calls, %.0f calls/s, p50 %s, p99 %s, codes %v",
+				target.name, clients, calls, report.Count, report.RPS, p50.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), report.StatusCodes)
+			require.Equal(t, map[string]int{"OK": int(report.Count)}, report.StatusCodes, "ghz against %s", target.name)
+		}
+		t.Logf("FIGURE ghz gateway/direct p99 ratio: %.2f", float64(p99s["gateway gRPC"])/float64(p99s["direct gRPC (participant)"]))
+	}
 }
