@@ -338,3 +338,35 @@ func TestCertifyRechecksColumnsWhoseDualRose(t *testing.T) {
 	require.False(t, ok)
 	require.Equal(t, [][]int32{{1}, nil}, violations)
 }
+
+// TestMaxCardinality: the matching that decides which columns are
+// over-demanded is as large as any, and within capacity.
+func TestMaxCardinality(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := range 300 {
+		rows, cols := 1+r.IntN(7), 1+r.IntN(5)
+		a := randomAssignment(r, rows, cols, 0.5)
+		a.Unassigned = MaxCardinalityPenalty(a)
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			s := newSolver(a)
+			s.edges = cheapest(a, a.Cols, Forbidden)
+			got := s.maxCardinality()
+			load := make([]int32, cols)
+			assigned := 0
+			for i, j := range got {
+				if j >= 0 {
+					require.NotEqual(t, int32(Forbidden), a.Cost[i*cols+int(j)])
+					load[j]++
+					assigned++
+				}
+			}
+			for j, l := range load {
+				require.LessOrEqual(t, l, a.Capacity[j])
+			}
+			want, err := Solve(a, nil) // the penalty makes it a largest assignment
+			require.NoError(t, err)
+			require.Equal(t, want.Assigned, assigned)
+		})
+	}
+}
