@@ -255,10 +255,17 @@ func TestDevContract(t *testing.T) {
 		code, cfg := httpDo(t, http.MethodGet, base+"/v1/programs/"+programID+"/scoringConfig", token, "")
 		require.Equal(t, http.StatusOK, code, "body: %v", cfg)
 		require.NotEmpty(t, cfg["weights"])
-		code, avail := httpDo(t, http.MethodPut, base+"/v1/people/p1/availability", token,
-			`{"timeZone":"Europe/London","windows":[{"day":"DAY_OF_WEEK_MONDAY","start":"09:00","end":"12:00"}]}`)
-		require.Equal(t, http.StatusOK, code, "body: %v", avail)
-		code, _ = httpDo(t, http.MethodPut, base+"/v1/people/p1/availability", token,
+		code, person := httpDo(t, http.MethodPost, base+"/v1/people", token,
+			`{"displayName":"Ada Lovelace","email":"ada@acme.example","timeZone":"Europe/London"}`)
+		require.Equal(t, http.StatusOK, code, "body: %v", person)
+		availability := base + "/v1/people/" + person["id"].(string) + "/availability"
+		var avail map[string]any
+		testkit.Eventually(t, 10*time.Second, func() bool { // once the person event reaches scheduling
+			code, avail = httpDo(t, http.MethodPut, availability, token,
+				`{"timeZone":"Europe/London","windows":[{"day":"DAY_OF_WEEK_MONDAY","start":"09:00","end":"12:00"}]}`)
+			return code == http.StatusOK
+		}, "availability: %d %v", code, avail)
+		code, _ = httpDo(t, http.MethodPut, availability, token,
 			`{"timeZone":"Europe/London","windows":[{"day":"DAY_OF_WEEK_MONDAY","start":"12:00","end":"09:00"}]}`)
 		require.Equal(t, http.StatusBadRequest, code)
 	})
@@ -293,12 +300,19 @@ func TestDevWithRedis(t *testing.T) {
 	dataDir := t.TempDir()
 	addrs, _ := startDev(t, dataDir, "redis://"+client.Options().Addr+"/0")
 	tenant := testkit.RandomName("t")
-	key := "tandem:matching:scoring_config:" + tenant + ":p1"
-	t.Cleanup(func() { client.Del(context.Background(), key) })
 	token := runCLI(t, "token", "--data-dir", dataDir, "--tenant", tenant, "--role", "program_manager", "--subject", "pm")
-	url := "http://" + addrs.HTTP + "/v1/programs/p1/scoringConfig"
-	code, body := httpDo(t, http.MethodPut, url, token, `{"weights":{"competencyCoverage":50}}`)
-	require.Equal(t, http.StatusOK, code, "body: %v", body)
+	// The program manager creates the program, so manages it.
+	code, program := httpDo(t, http.MethodPost, "http://"+addrs.HTTP+"/v1/programs", token, `{"displayName":"Cached","type":"PROGRAM_TYPE_PEER"}`)
+	require.Equal(t, http.StatusOK, code, "body: %v", program)
+	programID := program["id"].(string)
+	key := "tandem:matching:scoring_config:" + tenant + ":" + programID
+	t.Cleanup(func() { client.Del(context.Background(), key) })
+	url := "http://" + addrs.HTTP + "/v1/programs/" + programID + "/scoringConfig"
+	var body map[string]any
+	testkit.Eventually(t, 10*time.Second, func() bool { // once the program event reaches matching
+		code, body = httpDo(t, http.MethodPut, url, token, `{"weights":{"competencyCoverage":50}}`)
+		return code == http.StatusOK
+	}, "scoring config: %d %v", code, body)
 	code, _ = httpDo(t, http.MethodGet, url, token, "")
 	require.Equal(t, http.StatusOK, code)
 	testkit.Eventually(t, 5*time.Second, func() bool {
