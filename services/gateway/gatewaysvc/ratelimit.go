@@ -81,6 +81,11 @@ type limiter struct {
 	mu        sync.Mutex
 	local     map[string]*rate.Limiter
 	redisDown bool
+	// refusedUntil remembers, per bucket key, until when Redis said the
+	// bucket is empty: GCRA frees no room before then, whatever the other
+	// replicas do, so the calls of a tenant far over its quota are refused
+	// here without a Redis round trip and cost the other tenants little.
+	refusedUntil map[string]time.Time
 }
 
 // newLimiter returns the limiter of cfg, or nil when cfg sets no limit.
@@ -88,7 +93,7 @@ func newLimiter(cfg RateLimitConfig, logger *slog.Logger) *limiter {
 	if cfg.TenantPerSecond <= 0 && cfg.ClientPerSecond <= 0 {
 		return nil
 	}
-	return &limiter{cfg: cfg, logger: logger, local: map[string]*rate.Limiter{}}
+	return &limiter{cfg: cfg, logger: logger, local: map[string]*rate.Limiter{}, refusedUntil: map[string]time.Time{}}
 }
 
 // bucket is one rate limit that applies to a request.
@@ -102,7 +107,34 @@ type bucket struct {
 // denial says why a request was refused and when to retry.
 type denial struct {
 	bucket string
+	key    string
 	retry  time.Duration
+}
+
+// stillRefused is the denial of the first of buckets Redis refused until
+// after now, or nil.
+func (l *limiter) stillRefused(buckets []bucket, now time.Time) *denial {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, b := range buckets {
+		if until, ok := l.refusedUntil[b.key]; ok {
+			if now.Before(until) {
+				return &denial{bucket: b.name, key: b.key, retry: until.Sub(now)}
+			}
+			delete(l.refusedUntil, b.key)
+		}
+	}
+	return nil
+}
+
+// refuseUntil records that Redis refused key until until.
+func (l *limiter) refuseUntil(key string, until time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.refusedUntil) >= maxLocalBuckets {
+		clear(l.refusedUntil)
+	}
+	l.refusedUntil[key] = until
 }
 
 func (d *denial) message() string {
@@ -127,9 +159,16 @@ func (l *limiter) allow(ctx context.Context, p auth.Principal) *denial {
 		buckets = append(buckets, bucket{"client " + key, key, l.cfg.ClientPerSecond, max(l.cfg.ClientBurst, 1)})
 	}
 	if l.cfg.Redis != nil {
+		now := time.Now()
+		if d := l.stillRefused(buckets, now); d != nil {
+			return d
+		}
 		d, err := l.allowRedis(ctx, buckets)
 		l.setRedisDown(err)
 		if err == nil {
+			if d != nil {
+				l.refuseUntil(d.key, now.Add(d.retry))
+			}
 			return d
 		}
 	}
@@ -152,7 +191,8 @@ func (l *limiter) allowRedis(ctx context.Context, buckets []bucket) (*denial, er
 	if len(res) != 2 || res[0] <= 0 {
 		return nil, nil
 	}
-	return &denial{bucket: buckets[res[1]-1].name, retry: time.Duration(res[0]) * time.Microsecond}, nil
+	b := buckets[res[1]-1]
+	return &denial{bucket: b.name, key: b.key, retry: time.Duration(res[0]) * time.Microsecond}, nil
 }
 
 // setRedisDown records whether the last Redis call failed and logs each
@@ -193,7 +233,7 @@ func (l *limiter) allowLocal(buckets []bucket, now time.Time) *denial {
 			for _, t := range taken {
 				t.CancelAt(now)
 			}
-			return &denial{bucket: b.name, retry: delay}
+			return &denial{bucket: b.name, key: b.key, retry: delay}
 		}
 		taken = append(taken, r)
 	}

@@ -321,3 +321,24 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestRefusedTenantSkipsRedisUntilRetry checks that a replica remembers
+// Redis's refusal until the retry time: with the bucket gone from Redis it
+// still refuses, while a replica that was not told allows the call.
+func TestRefusedTenantSkipsRedisUntilRetry(t *testing.T) {
+	rdb, prefix := testkit.Redis(t)
+	s := newLimitedSetup(t)
+	limits := gatewaysvc.RateLimitConfig{TenantPerSecond: slowRate, TenantBurst: 1, Redis: rdb, Prefix: prefix}
+	gw := s.start(t, limits)
+	acme := s.token(t, "acme", "alice")
+	_, err := gw.callGRPC(t, acme)
+	require.NoError(t, err)
+	retryAfter, err := gw.callGRPC(t, acme)
+	requireLimited(t, err, retryAfter, "tenant acme", slowInterval)
+
+	require.NoError(t, rdb.Del(t.Context(), prefix+"ratelimit:acme").Err())
+	retryAfter, err = gw.callGRPC(t, acme)
+	requireLimited(t, err, retryAfter, "tenant acme", slowInterval)
+	_, err = s.start(t, limits).callGRPC(t, acme)
+	require.NoError(t, err, "Redis itself has room again")
+}
