@@ -66,7 +66,7 @@ func readStream(t *testing.T, c *cluster) []event {
 
 // eventCounts are what the analytics consumer counts per tenant.
 type eventCounts struct {
-	people, enrolments, matchesAccepted, sessionsProposed, sessionsHeld, feedback, agreementsSigned int
+	people, enrolments, matchesAccepted, sessionsProposed, sessionsHeld, feedback, agreementsSigned, accessDenied int
 }
 
 // undocumented are the event types published today that docs/events.md's
@@ -172,6 +172,8 @@ func checkEvents(t *testing.T, events []event) map[string]*eventCounts {
 			n.sessionsHeld += b2i(first)
 		case "tandem.feedback.submitted":
 			n.feedback++
+		case "tandem.audit.access_denied":
+			n.accessDenied++
 		case "tandem.agreement.signed":
 			if e.msg.(*eventsv1.AgreementSigned).GetAgreement().GetState() == evaluationv1.AgreementState_AGREEMENT_STATE_SIGNED {
 				n.agreementsSigned++

@@ -156,7 +156,7 @@ func startCluster(t *testing.T, opts clusterOptions) *cluster {
 		p := c.newProcess(svc, append(common, "TANDEM_DATABASE_URL="+db))
 		addrs[svc] = p.grpcAddr
 	}
-	gw := c.newProcess("gateway", append(common,
+	gw := c.newProcess("gateway", append(common, "TANDEM_AUDIT_EVENTS=true",
 		"TANDEM_PARTICIPANT_ADDR="+addrs["participant"], "TANDEM_MATCHING_ADDR="+addrs["matching"],
 		"TANDEM_SCHEDULING_ADDR="+addrs["scheduling"], "TANDEM_EVALUATION_ADDR="+addrs["evaluation"]))
 	c.HTTP, c.GRPC = "http://"+gw.httpAddr, gw.grpcAddr

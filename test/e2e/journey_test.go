@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	evaluationv1 "github.com/tandem-oss/tandem/gen/go/tandem/evaluation/v1"
@@ -82,6 +84,11 @@ func TestJourney(t *testing.T) {
 		require.Equal(t, state, body["state"])
 	}
 	transition("PROGRAM_STATE_ENROLLING")
+	// An analyst may read reports, not define programs: the gateway
+	// refuses, changes nothing, and publishes one audit event.
+	_, err = people.CreateProgram(c.ctx(c.token("analyst@e2e.example", "analyst")), &participantv1.CreateProgramRequest{Program: &participantv1.Program{
+		DisplayName: "Not allowed", Type: participantv1.ProgramType_PROGRAM_TYPE_REVERSE}})
+	require.Equal(t, codes.PermissionDenied, status.Code(err), "analyst creating a program: %v", err)
 	step("program created and enrolling")
 
 	// Import 500 people into the program through the import RPC; the
@@ -315,6 +322,7 @@ func TestJourney(t *testing.T) {
 	require.EqualValues(t, f.GetRatings(), tenantCounts.feedback, "feedback: stream vs report")
 	require.EqualValues(t, pairs, tenantCounts.agreementsSigned, "every pair signed by both sides")
 	require.EqualValues(t, 4*pairs, tenantCounts.sessionsProposed, "one session and a series of three per pair")
+	require.EqualValues(t, 1, tenantCounts.accessDenied, "the analyst's refused call, audited by the gateway")
 	step(fmt.Sprintf("analytics consumer: %d events checked", len(events)))
 }
 

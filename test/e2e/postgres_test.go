@@ -114,8 +114,8 @@ func (pg *privatePostgres) run(name string, args ...string) {
 // acknowledged write is stored and that writes succeed again after the
 // restart. What clients saw while the database was down is printed; that
 // it is Unavailable, not Internal, is TestPostgresDownIsUnavailable's
-// check, run by `make reliability` (see docs/reliability.md: it fails
-// today).
+// check, run by `make reliability` (see docs/reliability.md: it still
+// fails now and then).
 func TestPostgresImmediateStop(t *testing.T) {
 	codesByPhase := stopPostgresUnderWrites(t)
 	for code, n := range codesByPhase[2] {
