@@ -23,8 +23,8 @@ import (
 )
 
 // Roles of the RPCs. Analysts see aggregates only: settings and reports.
-// Object-level rules (a participant acts only for themselves) arrive with
-// the gateway and security issue.
+// Which records a caller may act on is each RPC's object rule (Objects):
+// a participant acts only for themselves.
 var (
 	pairs    = []string{auth.RoleTenantAdmin, auth.RoleProgramManager, auth.RoleParticipant, auth.RoleService}
 	managers = []string{auth.RoleTenantAdmin, auth.RoleProgramManager, auth.RoleService}

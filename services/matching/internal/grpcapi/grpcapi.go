@@ -28,9 +28,8 @@ var (
 // matchings, publish them, pair by hand and move matches along; analysts
 // and services read configurations, runs, their metrics and matches;
 // participants answer proposals, make and answer requests and look up
-// candidates. Which participant a participant may act as is checked by the
-// object-level rules of a later issue: until then a participant's token may
-// act for any participant of its tenant.
+// candidates. Which participant a participant may act as, and which
+// programs a program manager runs, is each RPC's object rule (Objects).
 var Policy = auth.Policy{
 	matchingv1.MatchingService_GetScoringConfig_FullMethodName:      readers,
 	matchingv1.MatchingService_UpdateScoringConfig_FullMethodName:   managers,

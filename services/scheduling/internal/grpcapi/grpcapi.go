@@ -19,8 +19,8 @@ import (
 	"github.com/tandem-oss/tandem/services/scheduling/internal/scheduling"
 )
 
-// Roles of the RPCs. Object-level rules (a participant acts only for
-// themselves) arrive with the gateway and security issue.
+// Roles of the RPCs. Which records a caller may act on is the object rule
+// of each RPC (Objects): a participant acts only for themselves.
 var (
 	everyone = []string{auth.RoleTenantAdmin, auth.RoleProgramManager, auth.RoleParticipant, auth.RoleService}
 	managers = []string{auth.RoleTenantAdmin, auth.RoleProgramManager, auth.RoleService}
