@@ -116,16 +116,22 @@ func solve(a Assignment, k int, progress func(done, total int)) (Solution, error
 	// every row and no forbidden pair, is solved with those pairs left out
 	// and "unassigned" costing that much: the rows left over then fill
 	// the places left over at exactly that cost (see fillBackground).
-	background, hasBackground := backgroundCost(a)
+	dominated := k < a.Cols && columnDominated(a)
+	kc := 0
+	if dominated {
+		kc = columnCandidates
+	}
+	sc := scanMatrix(a, k, kc)
+	background, hasBackground := sc.background(a)
 	limit := int32(Forbidden)
 	if hasBackground {
 		a.Unassigned, limit = int64(background), background
 	}
 	s := newSolver(a)
 	s.limit, s.k = limit, k
-	s.edges = cheapest(a, k, limit)
-	if k < a.Cols && columnDominated(a, limit) {
-		addColumnCandidates(a, s.edges, columnCandidates, limit)
+	s.edges = sc.rowEdges(a, limit)
+	if dominated {
+		sc.addColumnEdges(a, s.edges, limit)
 		s.addPricedCandidates()
 	}
 	total := a.Rows + a.Rows/10 // placing rows, then certifying (about a tenth)
@@ -171,6 +177,10 @@ func solve(a Assignment, k int, progress func(done, total int)) (Solution, error
 // maxRounds bounds the widen-and-resume loop: its last round searches every
 // pair, which always certifies.
 const maxRounds = 6
+
+// columnCandidates is how many of its cheapest rows each column adds to
+// the candidates of column-dominated costs.
+const columnCandidates = 8
 
 // initialCandidates picks how many of its cheapest columns each row starts
 // with: enough that the optimum nearly always lies inside, few enough that
@@ -229,49 +239,73 @@ func cheapest(a Assignment, k int, limit int32) edgeSet {
 }
 
 // kSmallest returns the columns of the k smallest values of
-// row[j]-offset[j] (offset nil: 0) among costs below limit, sorted by column. Ties go to the first
-// column from rot on, cyclically: rows rotated differently spread their
-// ties over all columns instead of all choosing the first few, which
-// matters when many pairs cost the same. scratch holds a max-heap of
-// packed (value, rotated column) keys.
+// row[j]-offset[j] (offset nil: 0) among costs below limit, sorted by
+// column. Ties go to the first column from rot on, cyclically: rows
+// rotated differently spread their ties over all columns instead of all
+// choosing the first few, which matters when many pairs cost the same.
+// scratch is reused between calls.
 func kSmallest(row []int32, k int, limit int32, offset []int64, rot int, scratch *[]int64) []int32 {
 	if k <= 0 {
 		return nil
 	}
-	h := (*scratch)[:0]
-	worst := int64(math.MaxInt64) // the heap top's value once the heap is full
+	t := topK{h: (*scratch)[:0], k: k, worst: math.MaxInt64}
 	for j, c := range row {
 		val := int64(c)
 		if offset != nil {
 			val -= offset[j]
 		}
-		if val > worst || c >= limit {
+		if val > t.worst || c >= limit {
 			continue
 		}
-		t := j - rot
-		if t < 0 {
-			t += len(row)
-		}
-		key := pack(val, t)
-		if len(h) < k {
-			h = append(h, key)
-			siftUp(h, len(h)-1)
-		} else if key < h[0] {
-			h[0] = key
-			siftDown(h, 0)
-		} else {
-			continue
-		}
-		if len(h) == k {
-			worst = h[0] >> 24
-		}
+		t.offer(val, rotated(j, rot, len(row)))
 	}
-	out := make([]int32, len(h))
-	for i, key := range h {
-		out[i] = int32((unpackCol(key) + rot) % len(row))
+	*scratch = t.h
+	return t.columns(rot, len(row))
+}
+
+// rotated is column j counted from rot on, cyclically, of n columns.
+func rotated(j, rot, n int) int {
+	if j -= rot; j < 0 {
+		j += n
+	}
+	return j
+}
+
+// topK keeps the k smallest of the (value, id) pairs offered to it, as a
+// max-heap of packed keys. worst is the largest value it holds once full
+// (MaxInt64 before), so that callers skip larger values without a call.
+type topK struct {
+	h     []int64
+	k     int
+	worst int64
+}
+
+// offer adds (val, id) if it is among the k smallest so far.
+func (t *topK) offer(val int64, id int) {
+	key := pack(val, id)
+	switch {
+	case len(t.h) < t.k:
+		t.h = append(t.h, key)
+		siftUp(t.h, len(t.h)-1)
+	case key < t.h[0]:
+		t.h[0] = key
+		siftDown(t.h, 0)
+	default:
+		return
+	}
+	if len(t.h) == t.k {
+		t.worst = t.h[0] >> 24
+	}
+}
+
+// columns returns the ids held, offered as rotated by rot of n, as
+// columns sorted.
+func (t *topK) columns(rot, n int) []int32 {
+	out := make([]int32, len(t.h))
+	for i, key := range t.h {
+		out[i] = int32((unpackCol(key) + rot) % n)
 	}
 	slices.Sort(out)
-	*scratch = h
 	return out
 }
 
@@ -894,12 +928,32 @@ func (s *solver) relaxInto(x int32, d int64, rev reverseEdges) {
 // rows spread one and a half times what independent costs would give
 // (uniform costs measure about 1.1, scored ones 1.8 to 3).
 // Scored matrices are (a mentor strong in demanded skills suits nearly
-// everyone); uniform ones are not, and skip the two extra candidate
-// passes that only column-dominated costs need.
-func columnDominated(a Assignment, limit int32) bool {
+// everyone); uniform ones are not, and skip the column candidates and the
+// priced ones that only column-dominated costs need. A cost so common in
+// the sample that it is likely the background (see background) is left
+// out, as the search leaves it out.
+func columnDominated(a Assignment) bool {
 	sample := min(a.Rows, 64)
 	if sample < 2 || a.Cols < 2 {
 		return false
+	}
+	top, topCount, cells := int32(math.MinInt32), 0, 0
+	for k := range sample {
+		i := k * (a.Rows / sample)
+		for _, c := range a.Cost[i*a.Cols : (i+1)*a.Cols] {
+			switch {
+			case c == Forbidden:
+			case c > top:
+				top, topCount = c, 1
+			case c == top:
+				topCount++
+			}
+			cells++
+		}
+	}
+	limit := int32(Forbidden)
+	if topCount >= cells/20 {
+		limit = top
 	}
 	sum := make([]float64, a.Cols)
 	count := make([]float64, a.Cols)
@@ -940,79 +994,145 @@ func columnDominated(a Assignment, limit int32) bool {
 	return spread/cols > 1.5*variance/(perCol/cols)
 }
 
-// columnCandidates is how many of its cheapest rows each column adds to
-// the candidates.
-const columnCandidates = 8
+// matrixScan is what one pass over the matrix learns: each row's k
+// cheapest allowed columns, each column's kc cheapest rows, and the
+// largest cost with how often it occurs. One pass instead of three
+// matters at 10k, where the matrix is 200 MB. Costs of the background (see
+// background) may be among them until rowEdges and addColumnEdges leave
+// them out.
+type matrixScan struct {
+	rowCols [][]int32 // per row, sorted
+	colKeys [][]int64 // per column, packed (cost, row); nil when rows would not pack
+	top     int32     // the largest allowed cost
+	count   int       // how many pairs cost top
+	// forbidden reports a forbidden pair somewhere.
+	forbidden bool
+}
 
-// addColumnCandidates adds, for every column, its kc cheapest rows (costs
-// below limit) to those rows' candidates. Without it a column that is no
-// row's favourite (the least wanted mentor) is nobody's candidate, and the
-// search never learns that some row could take it cheaply.
-func addColumnCandidates(a Assignment, e edgeSet, kc int, limit int32) {
-	if a.Rows >= maxCols {
-		return // row indexes would not pack; the row side is still correct
-	}
+// scanMatrix makes the matrixScan, rows in parallel.
+func scanMatrix(a Assignment, k, kc int) matrixScan {
+	sc := matrixScan{rowCols: make([][]int32, a.Rows), top: math.MinInt32}
 	workers := min(runtime.GOMAXPROCS(0), max(a.Rows/256, 1))
-	found := make([][]int64, workers)
+	parts := make([]matrixScan, workers) // each worker's columns and tally
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Per column a max-heap of packed (cost, row) keys.
-			h := make([]int64, a.Cols*kc)
-			size := make([]int32, a.Cols)
-			worst := make([]int64, a.Cols)
-			for j := range worst {
-				worst[j] = math.MaxInt64
+			part := matrixScan{top: math.MinInt32}
+			var cols []topK
+			if a.Rows < maxCols && kc > 0 {
+				backing := make([]int64, a.Cols*kc)
+				cols = make([]topK, a.Cols)
+				for j := range cols {
+					cols[j] = topK{h: backing[j*kc : j*kc : (j+1)*kc], k: kc, worst: math.MaxInt64}
+				}
 			}
+			row := topK{h: make([]int64, 0, k)}
 			for i := w; i < a.Rows; i += workers {
+				rot := rotation(i, a.Cols)
+				row.h, row.k, row.worst = row.h[:0], k, math.MaxInt64
 				for j, c := range a.Cost[i*a.Cols : (i+1)*a.Cols] {
+					if c == Forbidden {
+						part.forbidden = true
+						continue
+					}
+					if c >= part.top {
+						if c > part.top {
+							part.top, part.count = c, 0
+						}
+						part.count++
+					}
 					val := int64(c)
-					if val > worst[j] || c >= limit {
-						continue
+					if val <= row.worst && k > 0 {
+						row.offer(val, rotated(j, rot, a.Cols))
 					}
-					col := h[j*kc : j*kc+int(size[j])]
-					key := pack(val, i)
-					switch {
-					case len(col) < kc:
-						col = append(col, key)
-						siftUp(col, len(col)-1)
-						size[j]++
-					case key < col[0]:
-						col[0] = key
-						siftDown(col, 0)
-					default:
-						continue
-					}
-					if len(col) == kc {
-						worst[j] = col[0] >> 24
+					if cols != nil && val <= cols[j].worst {
+						cols[j].offer(val, i)
 					}
 				}
+				sc.rowCols[i] = row.columns(rot, a.Cols)
 			}
-			out := make([]int64, 0, 2*a.Cols*kc)
-			for j := range a.Cols {
-				for _, key := range h[j*kc : j*kc+int(size[j])] {
-					out = append(out, key, int64(j))
-				}
+			for _, c := range cols {
+				part.colKeys = append(part.colKeys, c.h)
 			}
-			found[w] = out
+			parts[w] = part
 		}()
 	}
 	wg.Wait()
-	// Merge the workers' finds per column and keep the kc best rows.
-	best := make([][]int64, a.Cols)
-	for _, out := range found {
-		for n := 0; n < len(out); n += 2 {
-			best[out[n+1]] = append(best[out[n+1]], out[n])
+	for w, part := range parts {
+		switch {
+		case part.top > sc.top:
+			sc.top, sc.count = part.top, part.count
+		case part.top == sc.top:
+			sc.count += part.count
+		}
+		sc.forbidden = sc.forbidden || part.forbidden
+		if part.colKeys == nil {
+			continue
+		}
+		if w == 0 {
+			sc.colKeys = make([][]int64, a.Cols)
+		}
+		for j, keys := range part.colKeys {
+			sc.colKeys[j] = append(sc.colKeys[j], keys...)
 		}
 	}
+	return sc
+}
+
+// background reports the matrix's largest cost when it is also so common
+// (a twentieth of the pairs or more) that it acts as a default: a matrix
+// where "not suitable" was written as a large finite cost, as for a
+// solver without forbidden pairs. It applies only when no pair is
+// forbidden, every row fits in the capacity and leaving a row out costs
+// more.
+func (sc matrixScan) background(a Assignment) (int32, bool) {
+	if a.Rows == 0 || a.Cols == 0 || sc.forbidden {
+		return 0, false
+	}
+	places := int64(0)
+	for _, c := range capacities(a) {
+		places += int64(c)
+	}
+	if int64(a.Rows) > places || sc.count < len(a.Cost)/20 || a.Unassigned <= int64(sc.top) {
+		return 0, false
+	}
+	return sc.top, true
+}
+
+// rowEdges returns the candidates: each row's cheapest columns with costs
+// below limit.
+func (sc matrixScan) rowEdges(a Assignment, limit int32) edgeSet {
+	e := edgeSet{cols: make([][]int32, a.Rows), costs: make([][]int32, a.Rows), all: a.Cols}
+	for i, cols := range sc.rowCols {
+		kept := cols[:0]
+		for _, j := range cols {
+			if a.Cost[i*a.Cols+int(j)] < limit {
+				kept = append(kept, j)
+			}
+		}
+		e.setRow(a, i, kept)
+	}
+	return e
+}
+
+// addColumnEdges adds, for every column, its cheapest rows (costs below
+// limit) to those rows' candidates. Without it a column that is no row's
+// favourite (the least wanted mentor) is nobody's candidate, and the
+// search never learns that some row could take it cheaply.
+func (sc matrixScan) addColumnEdges(a Assignment, e edgeSet, limit int32) {
+	if sc.colKeys == nil {
+		return // row indexes would not pack; the row side is still correct
+	}
 	extra := make([][]int32, a.Rows)
-	for j, keys := range best {
+	for j, keys := range sc.colKeys {
 		slices.Sort(keys)
-		for _, key := range keys[:min(kc, len(keys))] {
-			i := unpackCol(key)
-			extra[i] = append(extra[i], int32(j))
+		for _, key := range keys[:min(columnCandidates, len(keys))] {
+			if key>>24 < int64(limit) {
+				i := unpackCol(key)
+				extra[i] = append(extra[i], int32(j))
+			}
 		}
 	}
 	for i, cols := range extra {
@@ -1026,7 +1146,7 @@ func addColumnCandidates(a Assignment, e edgeSet, kc int, limit int32) {
 // price by (Bertsekas' ε; a large one settles the auction in few bids, and
 // the prices only have to be roughly right).
 const (
-	auctionBids = 20
+	auctionBids = 10
 	auctionStep = 64
 )
 
@@ -1126,71 +1246,6 @@ func (s *solver) auctionPrices() []int64 {
 		}
 	}
 	return entry
-}
-
-// backgroundCost reports the matrix's largest cost when it is also so
-// common (a twentieth of the pairs or more) that it acts as a default: a
-// matrix where "not suitable" was written as a large finite cost, as for
-// a solver without forbidden pairs. It applies only when no pair is
-// forbidden, every row fits in the capacity and leaving a row out costs
-// more.
-func backgroundCost(a Assignment) (int32, bool) {
-	if a.Rows == 0 || a.Cols == 0 {
-		return 0, false
-	}
-	places := int64(0)
-	for _, c := range capacities(a) {
-		places += int64(c)
-	}
-	if int64(a.Rows) > places {
-		return 0, false
-	}
-	// Per worker: the largest cost, how often it occurs, and whether a
-	// pair is forbidden.
-	type tally struct {
-		top       int32
-		count     int
-		forbidden bool
-	}
-	workers := min(runtime.GOMAXPROCS(0), max(a.Rows/256, 1))
-	tallies := make([]tally, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := tally{top: math.MinInt32}
-			for i := w; i < a.Rows && !t.forbidden; i += workers {
-				for _, c := range a.Cost[i*a.Cols : (i+1)*a.Cols] {
-					switch {
-					case c == Forbidden:
-						t.forbidden = true
-					case c > t.top:
-						t.top, t.count = c, 1
-					case c == t.top:
-						t.count++
-					}
-				}
-			}
-			tallies[w] = t
-		}()
-	}
-	wg.Wait()
-	top, count := int32(math.MinInt32), 0
-	for _, t := range tallies {
-		switch {
-		case t.forbidden:
-			return 0, false
-		case t.top > top:
-			top, count = t.top, t.count
-		case t.top == top:
-			count += t.count
-		}
-	}
-	if count < len(a.Cost)/20 || a.Unassigned <= int64(top) {
-		return 0, false
-	}
-	return top, true
 }
 
 // fillBackground puts the rows the search left out into the places left

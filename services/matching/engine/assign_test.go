@@ -264,7 +264,7 @@ func TestSolveWithABackgroundCost(t *testing.T) {
 			}
 		}
 		a.Unassigned = MaxCardinalityPenalty(a)
-		if _, ok := backgroundCost(a); ok {
+		if _, ok := scanMatrix(a, 1, 1).background(a); ok {
 			detected++
 		}
 		want := bruteForce(a)
@@ -300,8 +300,8 @@ func TestSolveOnColumnDominatedCosts(t *testing.T) {
 		}
 	}
 	a.Unassigned = MaxCardinalityPenalty(a)
-	require.True(t, columnDominated(a, Forbidden))
-	require.False(t, columnDominated(uniformAssignment(300, 150, 2, 1), Forbidden))
+	require.True(t, columnDominated(a))
+	require.False(t, columnDominated(uniformAssignment(300, 150, 2, 1)))
 	dense, err := solve(a, cols, nil)
 	require.NoError(t, err)
 	sparse, err := Solve(a, nil)
