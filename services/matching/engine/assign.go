@@ -1156,23 +1156,25 @@ const (
 // same contested few, and the optimum puts most rows elsewhere. A short
 // auction over the candidates (a column of capacity c is c places) prices
 // the contested columns up; the columns each row should fall back on then
-// come in. The prices only choose candidates: the search that follows is
-// exact, and the certificate covers every pair.
+// come in. The prices, less the over-demanded columns' shift, are also the
+// search's starting column duals (s.start). Neither choice can make a
+// result wrong: the search is exact, and the certificate covers every pair.
 func (s *solver) addPricedCandidates() {
 	if s.edges.dense() || s.a.Rows == 0 {
 		return
 	}
 	price := s.auctionPrices()
-	offset := make([]int64, s.a.Cols)
+	s.start = make([]int64, s.a.Cols)
 	for j, p := range price {
-		offset[j] = -p
+		s.start[j] = -p
 	}
-	s.start = offset
 	s.shiftOverDemanded()
 
+	// The cheapest columns at the starting duals: the auction's prices,
+	// with the over-demanded columns dearer still.
 	parallelRows(s.a.Rows, func(i int, scratch *[]int64) {
 		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
-		more := kSmallest(row, s.k, s.limit, offset, rotation(i, s.a.Cols), scratch)
+		more := kSmallest(row, s.k, s.limit, s.start, rotation(i, s.a.Cols), scratch)
 		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], more))
 	})
 }
