@@ -765,10 +765,9 @@ func (s *solver) widen(violations [][]int32) (added int) {
 }
 
 // reseat frees the rows whose candidates grew and places them again
-// along shortest paths that may end anywhere, then settles the columns
-// left with room (settleRoom). It reports false when that does not settle,
-// and the caller then solves from scratch.
-func (s *solver) reseat(violations [][]int32) bool {
+// along shortest paths that may end anywhere, then fills the places they
+// left (fillHoles): the duals stay feasible and tight throughout.
+func (s *solver) reseat(violations [][]int32) {
 	for i, bad := range violations {
 		if bad != nil {
 			s.release(int32(i))
@@ -776,7 +775,6 @@ func (s *solver) reseat(violations [][]int32) bool {
 	}
 	s.placeFree()
 	s.fillHoles()
-	return true
 }
 
 // release takes row i off its column or its "unassigned" option.
