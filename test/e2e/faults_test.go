@@ -24,7 +24,9 @@ import (
 // 10,000 in `make reliability`), restarts it on the same database, and
 // checks that every acknowledged enrolment is stored, that the stream holds
 // exactly one participant.enrolled per enrolment (0 lost, 0 duplicates by
-// ce-id), and that the matching and evaluation consumers applied each once.
+// ce-id), and that the matching and evaluation consumers applied each once
+// although they too are killed (SIGKILL) and restarted while still
+// working through the backlog.
 func TestKillParticipantDuringEnrolments(t *testing.T) {
 	n := pick(1000, 10_000)
 	c := startCluster(t, clusterOptions{})
@@ -34,7 +36,7 @@ func TestKillParticipantDuringEnrolments(t *testing.T) {
 		c.kill("participant")
 		up := c.restart("participant")
 		return fmt.Sprintf("participant killed with SIGKILL, restarted on the same database, SERVING again after %s", up.Round(time.Millisecond))
-	})
+	}, "matching", "evaluation")
 }
 
 // enrolFigures are what a fault test under enrolments measured.
@@ -44,9 +46,11 @@ type enrolFigures struct {
 
 // enrolUnderFault imports n people, enrols each in a new program through
 // the gateway with 16 concurrent clients that retry Unavailable calls,
-// runs fault once a third are acknowledged, and then checks the outcome
-// end to end: the store, the stream, and both consuming projections.
-func enrolUnderFault(t *testing.T, c *cluster, n int, fault func() string) {
+// runs fault once a third are acknowledged, kills (SIGKILL) and restarts
+// each of consumers once the writes are done (while they still apply the
+// backlog), and then checks the outcome end to end: the store, the
+// stream, and both consuming projections.
+func enrolUnderFault(t *testing.T, c *cluster, n int, fault func() string, consumers ...string) {
 	t.Helper()
 	admin := c.token("admin@e2e.example", "tenant_admin")
 	ctx := c.ctx(admin)
@@ -101,6 +105,11 @@ func enrolUnderFault(t *testing.T, c *cluster, n int, fault func() string) {
 		float64(n)/elapsed.Seconds(), what)
 	require.Zero(t, fig.failed.Load(), "no enrolment fails once retried")
 	require.EqualValues(t, n, fig.acked.Load())
+	for _, svc := range consumers {
+		c.kill(svc)
+		up := c.restart(svc)
+		t.Logf("FIGURE consumer %s killed with SIGKILL during the backlog, SERVING again after %s", svc, up.Round(time.Millisecond))
+	}
 
 	// The store holds every acknowledged enrolment, once.
 	stored := map[string]int{}
