@@ -194,8 +194,28 @@ func TestJourney(t *testing.T) {
 			if err != nil {
 				return fmt.Errorf("agreement %s: %w", m.GetId(), err)
 			}
+			signCtx := adminCtx
+			if n == 0 {
+				// The first pair's mentee signs with their own participant
+				// token (sub = their subject), which may not sign for the
+				// mentor.
+				mentee, err := people.GetPerson(adminCtx, &participantv1.GetPersonRequest{Id: m.GetMenteePersonId()})
+				if err != nil {
+					return fmt.Errorf("mentee of %s: %w", m.GetId(), err)
+				}
+				signCtx = c.ctx(c.token(mentee.GetSubject(), "participant"))
+				_, err = evaluation.SignAgreement(signCtx, &evaluationv1.SignAgreementRequest{
+					MatchId: m.GetId(), PersonId: m.GetMentorPersonId(), Version: agreement.GetVersion()})
+				if code := status.Code(err); code != codes.PermissionDenied && code != codes.NotFound {
+					return fmt.Errorf("a mentee signing for the mentor of %s: %v, want PermissionDenied or NotFound", m.GetId(), err)
+				}
+			}
 			for _, person := range []string{m.GetMentorPersonId(), m.GetMenteePersonId()} {
-				if agreement, err = evaluation.SignAgreement(adminCtx, &evaluationv1.SignAgreementRequest{
+				ctx := adminCtx
+				if person == m.GetMenteePersonId() {
+					ctx = signCtx
+				}
+				if agreement, err = evaluation.SignAgreement(ctx, &evaluationv1.SignAgreementRequest{
 					MatchId: m.GetId(), PersonId: person, Version: agreement.GetVersion()}); err != nil {
 					return fmt.Errorf("sign %s: %w", m.GetId(), err)
 				}
@@ -322,7 +342,7 @@ func TestJourney(t *testing.T) {
 	require.EqualValues(t, f.GetRatings(), tenantCounts.feedback, "feedback: stream vs report")
 	require.EqualValues(t, pairs, tenantCounts.agreementsSigned, "every pair signed by both sides")
 	require.EqualValues(t, 4*pairs, tenantCounts.sessionsProposed, "one session and a series of three per pair")
-	require.EqualValues(t, 1, tenantCounts.accessDenied, "the analyst's refused call, audited by the gateway")
+	require.EqualValues(t, 2, tenantCounts.accessDenied, "the two refused calls (the analyst's program, the mentee signing for the mentor), audited by the gateway")
 	step(fmt.Sprintf("analytics consumer: %d events checked", len(events)))
 }
 
