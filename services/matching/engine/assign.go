@@ -1045,7 +1045,9 @@ func scanMatrix(a Assignment, k, kc int) matrixScan {
 					if val <= row.worst && k > 0 {
 						row.offer(val, rotated(j, rot, a.Cols))
 					}
-					if cols != nil && val <= cols[j].worst {
+					// A column meets its rows in increasing order, so a
+					// tie with its worst cannot get in.
+					if cols != nil && val < cols[j].worst {
 						cols[j].offer(val, i)
 					}
 				}
