@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"buf.build/go/protovalidate"
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -208,8 +209,9 @@ func Status(err error) *status.Status {
 
 // lost reports whether err says that a dependency, the database most often,
 // cannot be reached right now, so that the caller retries instead of
-// treating it as a bug. It recognises a lost connection without importing
-// a driver: network errors, a connection the driver gave up on, and the
+// treating it as a bug: network errors, a connection the driver gave up on
+// or found closed (pgx's ErrConnClosed, as a commit reports when the server
+// went away under it; pgx's errors that are safe to retry), and the
 // PostgreSQL SQLSTATE classes 08 (connection exception) and 57P01–57P03
 // (the server shutting down, crashed, or still starting).
 func lost(err error) bool {
@@ -217,7 +219,8 @@ func lost(err error) bool {
 	var state interface{ SQLState() string }
 	switch {
 	case errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, pgconn.ErrConnClosed), pgconn.SafeToRetry(err):
 		return true
 	case errors.As(err, &state):
 		code := state.SQLState()

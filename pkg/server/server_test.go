@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -106,6 +107,7 @@ func TestErrorsAreMappedAndInternalsMasked(t *testing.T) {
 		{"lost database connection", fmt.Errorf("db: insert person: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), codes.Unavailable, "temporarily unavailable: retry later", "connection refused"},
 		{"database shutting down", fmt.Errorf("db: %w", sqlStateError("57P01")), codes.Unavailable, "temporarily unavailable: retry later", "57P01"},
 		{"connection the driver gave up on", fmt.Errorf("db: %w", driver.ErrBadConn), codes.Unavailable, "temporarily unavailable: retry later", "bad connection"},
+		{"commit on a closed connection", fmt.Errorf("db: commit: %w", pgconn.ErrConnClosed), codes.Unavailable, "temporarily unavailable: retry later", "conn closed"},
 		{"a constraint is no outage", fmt.Errorf("db: %w", sqlStateError("23505")), codes.Internal, "internal error", "23505"},
 		{"status passes through", status.Error(codes.ResourceExhausted, "slow down"), codes.ResourceExhausted, "slow down", ""},
 	}
