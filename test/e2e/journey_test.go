@@ -348,7 +348,13 @@ func TestJourney(t *testing.T) {
 
 // waitMatchingEpoch waits until the matching service's projection of the
 // program has applied want events, read from a mentee's candidate list.
-func waitMatchingEpoch(t *testing.T, c *cluster, token, programID string, all []*participantv1.Participant, want int64) {
+func waitMatchingEpoch(t *testing.T, c *cluster, token, programID string, all []*participantv1.Participant, want int64) int64 {
+	return waitMatchingEpochIn(t, c, token, programID, all, want, want)
+}
+
+// waitMatchingEpochIn waits until matching's projection epoch of the
+// program is from lo to hi and returns it.
+func waitMatchingEpochIn(t *testing.T, c *cluster, token, programID string, all []*participantv1.Participant, lo, hi int64) int64 {
 	t.Helper()
 	var mentee string
 	for _, p := range all {
@@ -359,14 +365,16 @@ func waitMatchingEpoch(t *testing.T, c *cluster, token, programID string, all []
 	}
 	require.NotEmpty(t, mentee)
 	matching := matchingv1.NewMatchingServiceClient(c.conn)
+	var epoch int64
 	poll(t, settle, "matching projection complete", func() error {
 		got, err := matching.ListCandidates(c.ctx(token), &matchingv1.ListCandidatesRequest{ProgramId: programID, ParticipantId: mentee, K: 1})
 		if err != nil {
 			return err
 		}
-		if got.GetEpoch() != want {
-			return fmt.Errorf("epoch %d, want %d", got.GetEpoch(), want)
+		if epoch = got.GetEpoch(); epoch < lo || epoch > hi {
+			return fmt.Errorf("epoch %d, want %d to %d", epoch, lo, hi)
 		}
 		return nil
 	})
+	return epoch
 }
