@@ -97,6 +97,11 @@ type Directory interface {
 // so an id of another tenant gives NotFound before any decision.
 type ObjectRule func(ctx context.Context, req any) (Object, error)
 
+// Rule adapts a rule over one request type to an ObjectRule.
+func Rule[R any](fn func(context.Context, R) (Object, error)) ObjectRule {
+	return func(ctx context.Context, req any) (Object, error) { return fn(ctx, req.(R)) }
+}
+
 // Tenantwide is the rule of an RPC on tenant-level data: the role policy
 // decides alone.
 func Tenantwide(context.Context, any) (Object, error) { return Object{}, nil }

@@ -16,28 +16,28 @@ import (
 // program.
 func (s *Server) Objects() auth.Objects {
 	return auth.Objects{
-		evaluationv1.EvaluationService_GetEvaluationSettings_FullMethodName: rule(func(_ context.Context, r *evaluationv1.GetEvaluationSettingsRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_GetEvaluationSettings_FullMethodName: auth.Rule(func(_ context.Context, r *evaluationv1.GetEvaluationSettingsRequest) (auth.Object, error) {
 			return auth.SharedProgram(r.GetProgramId()), nil // program configuration, no personal data
 		}),
-		evaluationv1.EvaluationService_UpdateEvaluationSettings_FullMethodName: rule(func(_ context.Context, r *evaluationv1.UpdateEvaluationSettingsRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_UpdateEvaluationSettings_FullMethodName: auth.Rule(func(_ context.Context, r *evaluationv1.UpdateEvaluationSettingsRequest) (auth.Object, error) {
 			return auth.Program(r.GetSettings().GetProgramId()), nil
 		}),
-		evaluationv1.EvaluationService_CreateAgreement_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.CreateAgreementRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_CreateAgreement_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.CreateAgreementRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), r.GetPersonId())
 		}),
-		evaluationv1.EvaluationService_GetAgreement_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.GetAgreementRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_GetAgreement_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.GetAgreementRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), "")
 		}),
-		evaluationv1.EvaluationService_UpdateAgreement_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.UpdateAgreementRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_UpdateAgreement_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.UpdateAgreementRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), r.GetPersonId())
 		}),
-		evaluationv1.EvaluationService_SignAgreement_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.SignAgreementRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_SignAgreement_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.SignAgreementRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), r.GetPersonId())
 		}),
-		evaluationv1.EvaluationService_CreateGoal_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.CreateGoalRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_CreateGoal_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.CreateGoalRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetGoal().GetMatchId(), r.GetPersonId())
 		}),
-		evaluationv1.EvaluationService_UpdateGoal_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.UpdateGoalRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_UpdateGoal_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.UpdateGoalRequest) (auth.Object, error) {
 			tenant, err := auth.TenantFrom(ctx)
 			if err != nil {
 				return auth.Object{}, err
@@ -48,10 +48,10 @@ func (s *Server) Objects() auth.Objects {
 			}
 			return s.matchObject(ctx, g.MatchID, r.GetPersonId())
 		}),
-		evaluationv1.EvaluationService_ListGoals_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.ListGoalsRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_ListGoals_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.ListGoalsRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), "")
 		}),
-		evaluationv1.EvaluationService_SubmitFeedback_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.SubmitFeedbackRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_SubmitFeedback_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.SubmitFeedbackRequest) (auth.Object, error) {
 			tenant, err := auth.TenantFrom(ctx)
 			if err != nil {
 				return auth.Object{}, err
@@ -62,10 +62,10 @@ func (s *Server) Objects() auth.Objects {
 			}
 			return s.matchObject(ctx, sess.MatchID, r.GetPersonId())
 		}),
-		evaluationv1.EvaluationService_ListFeedback_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.ListFeedbackRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_ListFeedback_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.ListFeedbackRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), "")
 		}),
-		evaluationv1.EvaluationService_ReadPrivateComment_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.ReadPrivateCommentRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_ReadPrivateComment_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.ReadPrivateCommentRequest) (auth.Object, error) {
 			tenant, err := auth.TenantFrom(ctx)
 			if err != nil {
 				return auth.Object{}, err
@@ -78,36 +78,31 @@ func (s *Server) Objects() auth.Objects {
 			// the authorship); a tenant admin reads it with a reason.
 			return s.matchObject(ctx, f.MatchID, r.GetPersonId())
 		}),
-		evaluationv1.EvaluationService_ListPulseSurveys_FullMethodName: rule(func(_ context.Context, r *evaluationv1.ListPulseSurveysRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_ListPulseSurveys_FullMethodName: auth.Rule(func(_ context.Context, r *evaluationv1.ListPulseSurveysRequest) (auth.Object, error) {
 			return auth.PersonField("person_id", r.GetPersonId())
 		}),
-		evaluationv1.EvaluationService_SubmitPulseResponse_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.SubmitPulseResponseRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_SubmitPulseResponse_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.SubmitPulseResponseRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), r.GetPersonId())
 		}),
-		evaluationv1.EvaluationService_SubmitSelfAssessment_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.SubmitSelfAssessmentRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_SubmitSelfAssessment_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.SubmitSelfAssessmentRequest) (auth.Object, error) {
 			return s.participantObject(ctx, r.GetParticipantId())
 		}),
-		evaluationv1.EvaluationService_ListSelfAssessments_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.ListSelfAssessmentsRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_ListSelfAssessments_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.ListSelfAssessmentsRequest) (auth.Object, error) {
 			return s.participantObject(ctx, r.GetParticipantId())
 		}),
-		evaluationv1.EvaluationService_GetMatchHealth_FullMethodName: rule(func(ctx context.Context, r *evaluationv1.GetMatchHealthRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_GetMatchHealth_FullMethodName: auth.Rule(func(ctx context.Context, r *evaluationv1.GetMatchHealthRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), "")
 		}),
-		evaluationv1.EvaluationService_ListPairsAtRisk_FullMethodName: rule(func(_ context.Context, r *evaluationv1.ListPairsAtRiskRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_ListPairsAtRisk_FullMethodName: auth.Rule(func(_ context.Context, r *evaluationv1.ListPairsAtRiskRequest) (auth.Object, error) {
 			return auth.Program(r.GetProgramId()), nil
 		}),
-		evaluationv1.EvaluationService_GetProgramReport_FullMethodName: rule(func(_ context.Context, r *evaluationv1.GetProgramReportRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_GetProgramReport_FullMethodName: auth.Rule(func(_ context.Context, r *evaluationv1.GetProgramReportRequest) (auth.Object, error) {
 			return auth.Program(r.GetProgramId()), nil
 		}),
-		evaluationv1.EvaluationService_ExportProgramReport_FullMethodName: rule(func(_ context.Context, r *evaluationv1.ExportProgramReportRequest) (auth.Object, error) {
+		evaluationv1.EvaluationService_ExportProgramReport_FullMethodName: auth.Rule(func(_ context.Context, r *evaluationv1.ExportProgramReportRequest) (auth.Object, error) {
 			return auth.Program(r.GetProgramId()), nil
 		}),
 	}
-}
-
-// rule adapts a rule over one request type.
-func rule[R any](fn func(context.Context, R) (auth.Object, error)) auth.ObjectRule {
-	return func(ctx context.Context, req any) (auth.Object, error) { return fn(ctx, req.(R)) }
 }
 
 // matchObject is a match's program and pair, narrowed to actor when the

@@ -25,31 +25,31 @@ func (s *Server) Objects(participants Participants) auth.Objects {
 	r := objectRules{svc: s.svc, participants: participants}
 	program := func(id string) (auth.Object, error) { return auth.Program(id), nil }
 	return auth.Objects{
-		matchingv1.MatchingService_GetScoringConfig_FullMethodName: rule(func(_ context.Context, q *matchingv1.GetScoringConfigRequest) (auth.Object, error) {
+		matchingv1.MatchingService_GetScoringConfig_FullMethodName: auth.Rule(func(_ context.Context, q *matchingv1.GetScoringConfigRequest) (auth.Object, error) {
 			return program(q.GetProgramId())
 		}),
-		matchingv1.MatchingService_UpdateScoringConfig_FullMethodName: rule(func(_ context.Context, q *matchingv1.UpdateScoringConfigRequest) (auth.Object, error) {
+		matchingv1.MatchingService_UpdateScoringConfig_FullMethodName: auth.Rule(func(_ context.Context, q *matchingv1.UpdateScoringConfigRequest) (auth.Object, error) {
 			return program(q.GetConfig().GetProgramId())
 		}),
-		matchingv1.MatchingService_CreateMatchRun_FullMethodName: rule(func(_ context.Context, q *matchingv1.CreateMatchRunRequest) (auth.Object, error) {
+		matchingv1.MatchingService_CreateMatchRun_FullMethodName: auth.Rule(func(_ context.Context, q *matchingv1.CreateMatchRunRequest) (auth.Object, error) {
 			return program(q.GetProgramId())
 		}),
-		matchingv1.MatchingService_ListMatchRuns_FullMethodName: rule(func(_ context.Context, q *matchingv1.ListMatchRunsRequest) (auth.Object, error) {
+		matchingv1.MatchingService_ListMatchRuns_FullMethodName: auth.Rule(func(_ context.Context, q *matchingv1.ListMatchRunsRequest) (auth.Object, error) {
 			return program(q.GetProgramId())
 		}),
-		matchingv1.MatchingService_GetMatchRun_FullMethodName: rule(func(ctx context.Context, q *matchingv1.GetMatchRunRequest) (auth.Object, error) {
+		matchingv1.MatchingService_GetMatchRun_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.GetMatchRunRequest) (auth.Object, error) {
 			return r.run(ctx, q.GetId())
 		}),
-		matchingv1.MatchingService_ListMatchRunPairs_FullMethodName: rule(func(ctx context.Context, q *matchingv1.ListMatchRunPairsRequest) (auth.Object, error) {
+		matchingv1.MatchingService_ListMatchRunPairs_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.ListMatchRunPairsRequest) (auth.Object, error) {
 			return r.run(ctx, q.GetRunId())
 		}),
-		matchingv1.MatchingService_ListMatchRunUnmatched_FullMethodName: rule(func(ctx context.Context, q *matchingv1.ListMatchRunUnmatchedRequest) (auth.Object, error) {
+		matchingv1.MatchingService_ListMatchRunUnmatched_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.ListMatchRunUnmatchedRequest) (auth.Object, error) {
 			return r.run(ctx, q.GetRunId())
 		}),
-		matchingv1.MatchingService_PublishMatchRun_FullMethodName: rule(func(ctx context.Context, q *matchingv1.PublishMatchRunRequest) (auth.Object, error) {
+		matchingv1.MatchingService_PublishMatchRun_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.PublishMatchRunRequest) (auth.Object, error) {
 			return r.run(ctx, q.GetId())
 		}),
-		matchingv1.MatchingService_CompareMatchRuns_FullMethodName: rule(func(ctx context.Context, q *matchingv1.CompareMatchRunsRequest) (auth.Object, error) {
+		matchingv1.MatchingService_CompareMatchRuns_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.CompareMatchRunsRequest) (auth.Object, error) {
 			obj, err := r.run(ctx, q.GetRunId())
 			if err != nil {
 				return obj, err
@@ -63,57 +63,52 @@ func (s *Server) Objects(participants Participants) auth.Objects {
 			}
 			return obj, nil
 		}),
-		matchingv1.MatchingService_GetMatch_FullMethodName: rule(func(ctx context.Context, q *matchingv1.GetMatchRequest) (auth.Object, error) {
+		matchingv1.MatchingService_GetMatch_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.GetMatchRequest) (auth.Object, error) {
 			return r.match(ctx, q.GetId(), "")
 		}),
-		matchingv1.MatchingService_ListMatches_FullMethodName: rule(func(ctx context.Context, q *matchingv1.ListMatchesRequest) (auth.Object, error) {
+		matchingv1.MatchingService_ListMatches_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.ListMatchesRequest) (auth.Object, error) {
 			return r.listing(ctx, q.GetProgramId(), q.GetParticipantId())
 		}),
-		matchingv1.MatchingService_CreateMatch_FullMethodName: rule(func(_ context.Context, q *matchingv1.CreateMatchRequest) (auth.Object, error) {
+		matchingv1.MatchingService_CreateMatch_FullMethodName: auth.Rule(func(_ context.Context, q *matchingv1.CreateMatchRequest) (auth.Object, error) {
 			return program(q.GetProgramId())
 		}),
-		matchingv1.MatchingService_AcceptMatch_FullMethodName: rule(func(ctx context.Context, q *matchingv1.AcceptMatchRequest) (auth.Object, error) {
+		matchingv1.MatchingService_AcceptMatch_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.AcceptMatchRequest) (auth.Object, error) {
 			return r.match(ctx, q.GetId(), q.GetParticipantId())
 		}),
-		matchingv1.MatchingService_DeclineMatch_FullMethodName: rule(func(ctx context.Context, q *matchingv1.DeclineMatchRequest) (auth.Object, error) {
+		matchingv1.MatchingService_DeclineMatch_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.DeclineMatchRequest) (auth.Object, error) {
 			return r.match(ctx, q.GetId(), q.GetParticipantId())
 		}),
-		matchingv1.MatchingService_ActivateMatch_FullMethodName: rule(func(ctx context.Context, q *matchingv1.ActivateMatchRequest) (auth.Object, error) {
+		matchingv1.MatchingService_ActivateMatch_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.ActivateMatchRequest) (auth.Object, error) {
 			return r.match(ctx, q.GetId(), "")
 		}),
-		matchingv1.MatchingService_EndMatch_FullMethodName: rule(func(ctx context.Context, q *matchingv1.EndMatchRequest) (auth.Object, error) {
+		matchingv1.MatchingService_EndMatch_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.EndMatchRequest) (auth.Object, error) {
 			return r.match(ctx, q.GetId(), "")
 		}),
-		matchingv1.MatchingService_CreateMatchRequest_FullMethodName: rule(func(ctx context.Context, q *matchingv1.CreateMatchRequestRequest) (auth.Object, error) {
+		matchingv1.MatchingService_CreateMatchRequest_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.CreateMatchRequestRequest) (auth.Object, error) {
 			return r.participant(ctx, q.GetRequesterParticipantId())
 		}),
-		matchingv1.MatchingService_GetMatchRequest_FullMethodName: rule(func(ctx context.Context, q *matchingv1.GetMatchRequestRequest) (auth.Object, error) {
+		matchingv1.MatchingService_GetMatchRequest_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.GetMatchRequestRequest) (auth.Object, error) {
 			return r.request(ctx, q.GetId(), "")
 		}),
-		matchingv1.MatchingService_ListMatchRequests_FullMethodName: rule(func(ctx context.Context, q *matchingv1.ListMatchRequestsRequest) (auth.Object, error) {
+		matchingv1.MatchingService_ListMatchRequests_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.ListMatchRequestsRequest) (auth.Object, error) {
 			return r.listing(ctx, q.GetProgramId(), q.GetParticipantId())
 		}),
-		matchingv1.MatchingService_ApproveMatchRequest_FullMethodName: rule(func(ctx context.Context, q *matchingv1.ApproveMatchRequestRequest) (auth.Object, error) {
+		matchingv1.MatchingService_ApproveMatchRequest_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.ApproveMatchRequestRequest) (auth.Object, error) {
 			return r.request(ctx, q.GetId(), q.GetParticipantId())
 		}),
-		matchingv1.MatchingService_RejectMatchRequest_FullMethodName: rule(func(ctx context.Context, q *matchingv1.RejectMatchRequestRequest) (auth.Object, error) {
+		matchingv1.MatchingService_RejectMatchRequest_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.RejectMatchRequestRequest) (auth.Object, error) {
 			return r.request(ctx, q.GetId(), q.GetParticipantId())
 		}),
-		matchingv1.MatchingService_CancelMatchRequest_FullMethodName: rule(func(ctx context.Context, q *matchingv1.CancelMatchRequestRequest) (auth.Object, error) {
+		matchingv1.MatchingService_CancelMatchRequest_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.CancelMatchRequestRequest) (auth.Object, error) {
 			return r.request(ctx, q.GetId(), q.GetParticipantId())
 		}),
-		matchingv1.MatchingService_ListCandidates_FullMethodName: rule(func(ctx context.Context, q *matchingv1.ListCandidatesRequest) (auth.Object, error) {
+		matchingv1.MatchingService_ListCandidates_FullMethodName: auth.Rule(func(ctx context.Context, q *matchingv1.ListCandidatesRequest) (auth.Object, error) {
 			// The handler checks that the participant is one of the program.
 			obj, err := r.participant(ctx, q.GetParticipantId())
 			obj.ProgramID = q.GetProgramId()
 			return obj, err
 		}),
 	}
-}
-
-// rule adapts a rule over one request type.
-func rule[R any](fn func(context.Context, R) (auth.Object, error)) auth.ObjectRule {
-	return func(ctx context.Context, req any) (auth.Object, error) { return fn(ctx, req.(R)) }
 }
 
 // objectRules reads what the rules need.

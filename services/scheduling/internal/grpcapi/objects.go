@@ -15,25 +15,25 @@ import (
 // acts as the program's staff, which a participant is not.
 func (s *Server) Objects() auth.Objects {
 	return auth.Objects{
-		schedulingv1.SchedulingService_GetAvailability_FullMethodName: rule(func(_ context.Context, r *schedulingv1.GetAvailabilityRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_GetAvailability_FullMethodName: auth.Rule(func(_ context.Context, r *schedulingv1.GetAvailabilityRequest) (auth.Object, error) {
 			return auth.PersonField("person_id", r.GetPersonId())
 		}),
-		schedulingv1.SchedulingService_SetAvailability_FullMethodName: rule(func(_ context.Context, r *schedulingv1.SetAvailabilityRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_SetAvailability_FullMethodName: auth.Rule(func(_ context.Context, r *schedulingv1.SetAvailabilityRequest) (auth.Object, error) {
 			return auth.PersonField("availability.person_id", r.GetAvailability().GetPersonId())
 		}),
-		schedulingv1.SchedulingService_SuggestSlots_FullMethodName: rule(func(ctx context.Context, r *schedulingv1.SuggestSlotsRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_SuggestSlots_FullMethodName: auth.Rule(func(ctx context.Context, r *schedulingv1.SuggestSlotsRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), "")
 		}),
-		schedulingv1.SchedulingService_CreateSession_FullMethodName: rule(func(ctx context.Context, r *schedulingv1.CreateSessionRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_CreateSession_FullMethodName: auth.Rule(func(ctx context.Context, r *schedulingv1.CreateSessionRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), r.GetPersonId())
 		}),
-		schedulingv1.SchedulingService_CreateSeries_FullMethodName: rule(func(ctx context.Context, r *schedulingv1.CreateSeriesRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_CreateSeries_FullMethodName: auth.Rule(func(ctx context.Context, r *schedulingv1.CreateSeriesRequest) (auth.Object, error) {
 			return s.matchObject(ctx, r.GetMatchId(), r.GetPersonId())
 		}),
-		schedulingv1.SchedulingService_GetSession_FullMethodName: rule(func(ctx context.Context, r *schedulingv1.GetSessionRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_GetSession_FullMethodName: auth.Rule(func(ctx context.Context, r *schedulingv1.GetSessionRequest) (auth.Object, error) {
 			return s.sessionObject(ctx, r.GetId(), "")
 		}),
-		schedulingv1.SchedulingService_ListSessions_FullMethodName: rule(func(ctx context.Context, r *schedulingv1.ListSessionsRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_ListSessions_FullMethodName: auth.Rule(func(ctx context.Context, r *schedulingv1.ListSessionsRequest) (auth.Object, error) {
 			switch {
 			case r.GetMatchId() != "":
 				return s.matchObject(ctx, r.GetMatchId(), "")
@@ -42,38 +42,33 @@ func (s *Server) Objects() auth.Objects {
 			}
 			return auth.Everyone, nil
 		}),
-		schedulingv1.SchedulingService_ConfirmSession_FullMethodName: rule(func(ctx context.Context, r *schedulingv1.ConfirmSessionRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_ConfirmSession_FullMethodName: auth.Rule(func(ctx context.Context, r *schedulingv1.ConfirmSessionRequest) (auth.Object, error) {
 			return s.sessionObject(ctx, r.GetId(), r.GetPersonId())
 		}),
-		schedulingv1.SchedulingService_RescheduleSession_FullMethodName: rule(func(ctx context.Context, r *schedulingv1.RescheduleSessionRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_RescheduleSession_FullMethodName: auth.Rule(func(ctx context.Context, r *schedulingv1.RescheduleSessionRequest) (auth.Object, error) {
 			return s.sessionObject(ctx, r.GetId(), r.GetPersonId())
 		}),
-		schedulingv1.SchedulingService_CancelSession_FullMethodName: rule(func(ctx context.Context, r *schedulingv1.CancelSessionRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_CancelSession_FullMethodName: auth.Rule(func(ctx context.Context, r *schedulingv1.CancelSessionRequest) (auth.Object, error) {
 			return s.sessionObject(ctx, r.GetId(), r.GetPersonId())
 		}),
-		schedulingv1.SchedulingService_CompleteSession_FullMethodName: rule(func(ctx context.Context, r *schedulingv1.CompleteSessionRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_CompleteSession_FullMethodName: auth.Rule(func(ctx context.Context, r *schedulingv1.CompleteSessionRequest) (auth.Object, error) {
 			return s.sessionObject(ctx, r.GetId(), "")
 		}),
-		schedulingv1.SchedulingService_MarkNoShow_FullMethodName: rule(func(ctx context.Context, r *schedulingv1.MarkNoShowRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_MarkNoShow_FullMethodName: auth.Rule(func(ctx context.Context, r *schedulingv1.MarkNoShowRequest) (auth.Object, error) {
 			return s.sessionObject(ctx, r.GetId(), "")
 		}),
 		schedulingv1.SchedulingService_CreateRoom_FullMethodName: auth.Tenantwide,
 		schedulingv1.SchedulingService_ListRooms_FullMethodName:  auth.Tenantwide,
-		schedulingv1.SchedulingService_CreateCalendarToken_FullMethodName: rule(func(_ context.Context, r *schedulingv1.CreateCalendarTokenRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_CreateCalendarToken_FullMethodName: auth.Rule(func(_ context.Context, r *schedulingv1.CreateCalendarTokenRequest) (auth.Object, error) {
 			return auth.PersonField("person_id", r.GetPersonId())
 		}),
-		schedulingv1.SchedulingService_ListCalendarTokens_FullMethodName: rule(func(_ context.Context, r *schedulingv1.ListCalendarTokensRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_ListCalendarTokens_FullMethodName: auth.Rule(func(_ context.Context, r *schedulingv1.ListCalendarTokensRequest) (auth.Object, error) {
 			return auth.PersonField("person_id", r.GetPersonId())
 		}),
-		schedulingv1.SchedulingService_RevokeCalendarToken_FullMethodName: rule(func(_ context.Context, r *schedulingv1.RevokeCalendarTokenRequest) (auth.Object, error) {
+		schedulingv1.SchedulingService_RevokeCalendarToken_FullMethodName: auth.Rule(func(_ context.Context, r *schedulingv1.RevokeCalendarTokenRequest) (auth.Object, error) {
 			return auth.PersonField("person_id", r.GetPersonId())
 		}),
 	}
-}
-
-// rule adapts a rule over one request type.
-func rule[R any](fn func(context.Context, R) (auth.Object, error)) auth.ObjectRule {
-	return func(ctx context.Context, req any) (auth.Object, error) { return fn(ctx, req.(R)) }
 }
 
 // matchObject is a match's program and pair. With actor set (the person a
