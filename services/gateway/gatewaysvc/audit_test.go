@@ -2,7 +2,6 @@ package gatewaysvc_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,9 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -24,47 +21,22 @@ import (
 	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	"github.com/tandem-oss/tandem/pkg/auth"
 	"github.com/tandem-oss/tandem/pkg/eventbus"
-	"github.com/tandem-oss/tandem/pkg/platform"
 	"github.com/tandem-oss/tandem/pkg/servicetest"
 	"github.com/tandem-oss/tandem/pkg/testkit"
 	"github.com/tandem-oss/tandem/services/gateway/gatewaysvc"
-	"github.com/tandem-oss/tandem/services/participant/participantsvc"
 )
 
 // TestAuditOfRefusals refuses calls for each reason, over gRPC and HTTP,
 // through a gateway in front of a real participant service, and reads the
 // audit.access_denied events from an embedded JetStream.
 func TestAuditOfRefusals(t *testing.T) {
-	url := testkit.SQLiteURL(t)
-	_, err := participantsvc.EnsureTenant(t.Context(), url, "acme", "")
-	require.NoError(t, err)
-	h := servicetest.Start(t, func(ctx context.Context, lis net.Listener, env platform.Env) error {
-		return participantsvc.Run(ctx, lis, participantsvc.Config{DatabaseURL: url, PageTokenKey: []byte("k")}, env)
+	g := startGatewayWith(t, []string{"acme"}, func(cfg *gatewaysvc.Config, h *servicetest.Harness) {
+		// Each subject may make one call: its second is rate limited.
+		cfg.RateLimit = gatewaysvc.RateLimitConfig{ClientPerSecond: 0.001, ClientBurst: 1}
+		cfg.Audit = gatewaysvc.AuditConfig{JetStream: h.JS, SubjectPrefix: h.Prefix}
 	})
-	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- gatewaysvc.Run(ctx, grpcLis, httpLis, gatewaysvc.Config{
-			Backends: map[string]string{gatewaysvc.ParticipantService: h.Conn.Target()},
-			Policy:   participantsvc.Policy, Logger: servicetest.Logger(t), Verifier: h.Env.Verifier,
-			// Each subject may make one call: its second is rate limited.
-			RateLimit: gatewaysvc.RateLimitConfig{ClientPerSecond: 0.001, ClientBurst: 1},
-			Audit:     gatewaysvc.AuditConfig{JetStream: h.JS, SubjectPrefix: h.Prefix},
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	conn, err := grpc.NewClient(grpcLis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
-	client := participantv1.NewParticipantServiceClient(conn)
-	base := "http://" + httpLis.Addr().String()
+	h, base := g.svc, g.base
+	client := participantv1.NewParticipantServiceClient(g.conn)
 	as := func(subject string, roles ...string) (context.Context, string) {
 		tok, err := h.Signer.Sign(auth.Principal{Tenant: "acme", Subject: subject, Roles: roles}, time.Hour)
 		require.NoError(t, err)

@@ -20,12 +20,29 @@ import (
 	"github.com/tandem-oss/tandem/services/participant/participantsvc"
 )
 
-// startGateway runs the participant service and a gateway in front of it
-// and returns client connections to both.
+// startGateway runs the participant service (with tenant "acme") and a
+// gateway in front of it, and returns client connections to both.
 func startGateway(t testing.TB) (direct, gateway *grpc.ClientConn, ctx context.Context) {
+	g := startGatewayWith(t, []string{"acme"}, nil)
+	return g.svc.Conn, g.conn, g.svc.As(t, "acme", auth.RoleTenantAdmin)
+}
+
+// gatewayHarness is a participant service with a gateway in front of it.
+type gatewayHarness struct {
+	svc  *servicetest.Harness // the participant service
+	conn *grpc.ClientConn     // a client of the gateway's gRPC port
+	base string               // the gateway's HTTP address, "http://host:port"
+}
+
+// startGatewayWith runs the participant service on SQLite with the given
+// tenants and a gateway in front of it, whose configuration configure (if
+// not nil) may amend, and stops both when the test ends.
+func startGatewayWith(t testing.TB, tenants []string, configure func(*gatewaysvc.Config, *servicetest.Harness)) gatewayHarness {
 	url := testkit.SQLiteURL(t)
-	_, err := participantsvc.EnsureTenant(context.Background(), url, "acme", "")
-	require.NoError(t, err)
+	for _, tenant := range tenants {
+		_, err := participantsvc.EnsureTenant(context.Background(), url, tenant, "")
+		require.NoError(t, err)
+	}
 	h := servicetest.Start(t, func(ctx context.Context, lis net.Listener, env platform.Env) error {
 		return participantsvc.Run(ctx, lis, participantsvc.Config{DatabaseURL: url, PageTokenKey: []byte("k")}, env)
 	})
@@ -33,22 +50,24 @@ func startGateway(t testing.TB) (direct, gateway *grpc.ClientConn, ctx context.C
 	require.NoError(t, err)
 	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	cfg := gatewaysvc.Config{
+		Backends: map[string]string{gatewaysvc.ParticipantService: h.Conn.Target()},
+		Policy:   participantsvc.Policy, Logger: servicetest.Logger(t), Verifier: h.Env.Verifier,
+	}
+	if configure != nil {
+		configure(&cfg, h)
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- gatewaysvc.Run(runCtx, grpcLis, httpLis, gatewaysvc.Config{
-			Backends: map[string]string{gatewaysvc.ParticipantService: h.Conn.Target()},
-			Policy:   participantsvc.Policy, Logger: servicetest.Logger(t), Verifier: h.Env.Verifier,
-		})
-	}()
+	go func() { done <- gatewaysvc.Run(runCtx, grpcLis, httpLis, cfg) }()
 	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, <-done)
 	})
-	gateway, err = grpc.NewClient(grpcLis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(grpcLis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
-	t.Cleanup(func() { gateway.Close() })
-	return h.Conn, gateway, h.As(t, "acme", auth.RoleTenantAdmin)
+	t.Cleanup(func() { conn.Close() })
+	return gatewayHarness{svc: h, conn: conn, base: "http://" + httpLis.Addr().String()}
 }
 
 // BenchmarkGatewayOverhead compares GetProgram called directly on the

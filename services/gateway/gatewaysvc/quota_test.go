@@ -2,7 +2,6 @@ package gatewaysvc_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -11,19 +10,15 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	"github.com/tandem-oss/tandem/pkg/auth"
-	"github.com/tandem-oss/tandem/pkg/platform"
 	"github.com/tandem-oss/tandem/pkg/servicetest"
 	"github.com/tandem-oss/tandem/pkg/testkit"
 	"github.com/tandem-oss/tandem/services/gateway/gatewaysvc"
-	"github.com/tandem-oss/tandem/services/participant/participantsvc"
 )
 
 // Quota of the benchmark: every tenant may make quotaPerSecond calls a
@@ -47,36 +42,12 @@ const (
 // Each phase takes quietCalls × quietInterval whatever b.N is.
 func BenchmarkTenantAtTenTimesQuota(b *testing.B) {
 	redisClient, prefix := testkit.Redis(b)
-	url := testkit.SQLiteURL(b)
-	for _, tenant := range []string{"quiet", "noisy"} {
-		_, err := participantsvc.EnsureTenant(context.Background(), url, tenant, "")
-		require.NoError(b, err)
-	}
-	h := servicetest.Start(b, func(ctx context.Context, lis net.Listener, env platform.Env) error {
-		return participantsvc.Run(ctx, lis, participantsvc.Config{DatabaseURL: url, PageTokenKey: []byte("k")}, env)
+	g := startGatewayWith(b, []string{"quiet", "noisy"}, func(cfg *gatewaysvc.Config, _ *servicetest.Harness) {
+		cfg.RateLimit = gatewaysvc.RateLimitConfig{TenantPerSecond: quotaPerSecond, TenantBurst: quotaPerSecond / 10,
+			Redis: redisClient, Prefix: prefix}
 	})
-	grpcLis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(b, err)
-	httpLis, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(b, err)
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- gatewaysvc.Run(runCtx, grpcLis, httpLis, gatewaysvc.Config{
-			Backends: map[string]string{gatewaysvc.ParticipantService: h.Conn.Target()},
-			Policy:   participantsvc.Policy, Logger: servicetest.Logger(b), Verifier: h.Env.Verifier,
-			RateLimit: gatewaysvc.RateLimitConfig{TenantPerSecond: quotaPerSecond, TenantBurst: quotaPerSecond / 10,
-				Redis: redisClient, Prefix: prefix},
-		})
-	}()
-	b.Cleanup(func() {
-		cancel()
-		require.NoError(b, <-done)
-	})
-	conn, err := grpc.NewClient(grpcLis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(b, err)
-	b.Cleanup(func() { conn.Close() })
-	client := participantv1.NewParticipantServiceClient(conn)
+	h := g.svc
+	client := participantv1.NewParticipantServiceClient(g.conn)
 	as := func(tenant string) (context.Context, string) {
 		tok, err := h.Signer.Sign(auth.Principal{Tenant: tenant, Subject: "bench@" + tenant, Roles: []string{auth.RoleTenantAdmin}}, time.Hour)
 		require.NoError(b, err)
@@ -145,7 +116,7 @@ func BenchmarkTenantAtTenTimesQuota(b *testing.B) {
 		}
 		started := time.Now()
 		loaded := phase()
-		req, err := http.NewRequest(http.MethodGet, "http://"+httpLis.Addr().String()+"/v1/programs/"+noisyProgram.GetId(), nil)
+		req, err := http.NewRequest(http.MethodGet, g.base+"/v1/programs/"+noisyProgram.GetId(), nil)
 		require.NoError(b, err)
 		req.Header.Set("Authorization", "Bearer "+noisyToken)
 		resp, err := http.DefaultClient.Do(req)
