@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tandem-oss/tandem/cmd/tandem/internal/devserver"
+	"github.com/tandem-oss/tandem/pkg/platform"
 	"github.com/tandem-oss/tandem/pkg/telemetry"
 )
 
@@ -24,6 +25,7 @@ each service keeps a SQLite file in --data-dir, so data survives a restart.
 Stop with Ctrl-C.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			platform.TuneGC()
 			cfg.Logger = telemetry.NewLogger(os.Stderr, logLevel)
 			return devserver.Run(cmd.Context(), cfg, func(a devserver.Addrs) {
 				fmt.Fprintf(cmd.ErrOrStderr(), `

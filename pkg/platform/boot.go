@@ -56,6 +56,7 @@ type Config interface{ Base() *Common }
 // database). It returns the exit code for the service's main, the only
 // place that exits.
 func Main(service string, cfg Config, run func(ctx context.Context, p *Process) error, migrate func(ctx context.Context) error) int {
+	TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := func() error {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,9 +55,21 @@ const unknownTenant = "_"
 // publishTimeout bounds the wait for one event's PubAck.
 const publishTimeout = 5 * time.Second
 
-// auditor publishes an AccessDenied event for every refused call. Calls
-// only hand events to a bounded queue; one goroutine publishes them with
-// Nats-Msg-Id set to the event id, so a retried publish is not stored twice.
+// summaryWindow is how often the summed rate-limit refusals are published,
+// and maxSummaries how many callers, methods and protocols are summed at
+// once; refusals beyond it are dropped and counted like a full queue.
+const (
+	summaryWindow = time.Second
+	maxSummaries  = 10_000
+)
+
+// auditor publishes an AccessDenied event for every refused call, except
+// rate-limit refusals: those are summed per caller, method and protocol
+// and published once a summaryWindow, so that a tenant flooding the
+// gateway costs one event a second, not one per call, and none is dropped.
+// Calls only hand events to a bounded queue; one goroutine publishes them
+// with Nats-Msg-Id set to the event id, so a retried publish is not stored
+// twice.
 type auditor struct {
 	js       jetstream.JetStream
 	prefix   string
@@ -66,14 +79,21 @@ type auditor struct {
 	logger   *slog.Logger
 	dropped  metric.Int64Counter
 	failed   metric.Int64Counter
+
+	mu        sync.Mutex
+	summaries map[summaryKey]*eventsv1.AccessDenied
 }
+
+// summaryKey is what rate-limit refusals are summed by.
+type summaryKey struct{ tenant, actor, method, protocol string }
 
 // newAuditor returns the auditor of cfg, or nil when cfg has no JetStream.
 func newAuditor(cfg Config) *auditor {
 	if cfg.Audit.JetStream == nil {
 		return nil
 	}
-	a := &auditor{js: cfg.Audit.JetStream, prefix: cfg.Audit.SubjectPrefix, verifier: cfg.Verifier, policy: cfg.Policy, logger: cfg.Logger}
+	a := &auditor{js: cfg.Audit.JetStream, prefix: cfg.Audit.SubjectPrefix, verifier: cfg.Verifier, policy: cfg.Policy, logger: cfg.Logger,
+		summaries: make(map[summaryKey]*eventsv1.AccessDenied)}
 	if a.prefix == "" {
 		a.prefix = eventbus.DefaultSubjectPrefix
 	}
@@ -88,14 +108,20 @@ func newAuditor(cfg Config) *auditor {
 	return a
 }
 
-// run publishes queued events until ctx is done, then what is still queued
-// for at most publishTimeout. It blocks until then.
+// run publishes queued events, and the summed ones every summaryWindow,
+// until ctx is done, then what is still queued or summed for at most
+// publishTimeout. It blocks until then.
 func (a *auditor) run(ctx context.Context) error {
+	tick := time.NewTicker(summaryWindow)
+	defer tick.Stop()
 	for {
 		select {
 		case msg := <-a.queue:
 			a.publish(ctx, msg)
+		case <-tick.C:
+			a.flushSummaries()
 		case <-ctx.Done():
+			a.flushSummaries()
 			drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
 			defer cancel()
 			for {
@@ -119,15 +145,53 @@ func (a *auditor) publish(ctx context.Context, msg *nats.Msg) {
 	}
 }
 
-// record queues the event of one refusal; it never blocks.
+// record queues the event of one refusal, or adds a rate-limit refusal to
+// its caller's sum; it never blocks.
 func (a *auditor) record(p auth.Principal, method, protocol string, code codes.Code, reason string) {
-	now := time.Now().UTC()
-	data, err := proto.Marshal(&eventsv1.AccessDenied{Actor: p.Subject, Tenant: p.Tenant, Method: method, Protocol: protocol,
-		Decision: strings.ToUpper(codeName(code)), Reason: reason, Time: timestamppb.New(now)})
+	now := timestamppb.Now()
+	if reason == reasonRateLimit {
+		a.summarise(summaryKey{tenant: p.Tenant, actor: p.Subject, method: method, protocol: protocol}, now)
+		return
+	}
+	a.enqueue(&eventsv1.AccessDenied{Actor: p.Subject, Tenant: p.Tenant, Method: method, Protocol: protocol,
+		Decision: strings.ToUpper(codeName(code)), Reason: reason, Time: now, Count: 1, LastTime: now})
+}
+
+// summarise counts a rate-limit refusal of k at now.
+func (a *auditor) summarise(k summaryKey, now *timestamppb.Timestamp) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e, ok := a.summaries[k]; ok {
+		e.Count++
+		e.LastTime = now
+		return
+	}
+	if len(a.summaries) >= maxSummaries {
+		a.dropped.Add(context.Background(), 1)
+		return
+	}
+	a.summaries[k] = &eventsv1.AccessDenied{Actor: k.actor, Tenant: k.tenant, Method: k.method, Protocol: k.protocol,
+		Decision: strings.ToUpper(codeName(codes.ResourceExhausted)), Reason: reasonRateLimit, Time: now, Count: 1, LastTime: now}
+}
+
+// flushSummaries queues the summed rate-limit refusals and starts new sums.
+func (a *auditor) flushSummaries() {
+	a.mu.Lock()
+	summed := a.summaries
+	a.summaries = make(map[summaryKey]*eventsv1.AccessDenied, len(summed))
+	a.mu.Unlock()
+	for _, e := range summed {
+		a.enqueue(e)
+	}
+}
+
+// enqueue queues e's message, or drops and counts it when the queue is full.
+func (a *auditor) enqueue(e *eventsv1.AccessDenied) {
+	data, err := proto.Marshal(e)
 	if err != nil {
 		return
 	}
-	tenant := p.Tenant
+	tenant := e.GetTenant()
 	if tenant == "" || strings.ContainsAny(tenant, ".*> ") {
 		tenant = unknownTenant
 	}
@@ -140,8 +204,8 @@ func (a *auditor) record(p auth.Principal, method, protocol string, code codes.C
 	h.Set(eventbus.HeaderID, id)
 	h.Set(eventbus.HeaderSource, "tandem/gateway")
 	h.Set(eventbus.HeaderType, "tandem.audit.access_denied")
-	h.Set(eventbus.HeaderTime, now.Format(time.RFC3339Nano))
-	h.Set(eventbus.HeaderSubject, method)
+	h.Set(eventbus.HeaderTime, e.GetTime().AsTime().Format(time.RFC3339Nano))
+	h.Set(eventbus.HeaderSubject, e.GetMethod())
 	h.Set(eventbus.HeaderTenant, tenant)
 	h.Set(eventbus.HeaderDataContentType, "application/protobuf")
 	h.Set(eventbus.HeaderDataSchema, "proto:tandem.events.v1.AccessDenied")

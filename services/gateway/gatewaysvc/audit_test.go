@@ -2,12 +2,14 @@ package gatewaysvc_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -69,7 +71,7 @@ func TestAuditOfRefusals(t *testing.T) {
 	const svc = "/tandem.participant.v1.ParticipantService/"
 	var want []*eventsv1.AccessDenied
 	refused := func(actor, tenant, method, protocol, decision, reason string) {
-		want = append(want, &eventsv1.AccessDenied{Actor: actor, Tenant: tenant, Method: method, Protocol: protocol, Decision: decision, Reason: reason})
+		want = append(want, &eventsv1.AccessDenied{Actor: actor, Tenant: tenant, Method: method, Protocol: protocol, Decision: decision, Reason: reason, Count: 1})
 	}
 
 	_, err = client.ListPrograms(t.Context(), &participantv1.ListProgramsRequest{})
@@ -104,10 +106,65 @@ func TestAuditOfRefusals(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, httpCall(http.MethodGet, "/v1/programs", managerToken, ""))
 	refused("max", "acme", "GET /v1/programs", "http", "RESOURCE_EXHAUSTED", "rate_limit")
 
+	// Rate-limit refusals are published with the second's sums, after
+	// the others: the order is not the calls'.
 	got := auditEvents(t, h, len(want))
-	require.Empty(t, cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&eventsv1.AccessDenied{}, "time")))
+	byCall := cmpopts.SortSlices(func(a, b *eventsv1.AccessDenied) bool {
+		return a.GetMethod()+a.GetReason()+a.GetActor() < b.GetMethod()+b.GetReason()+b.GetActor()
+	})
+	require.Empty(t, cmp.Diff(want, got, byCall, protocmp.Transform(), protocmp.IgnoreFields(&eventsv1.AccessDenied{}, "time", "last_time")))
 	for _, e := range got {
 		require.WithinDuration(t, time.Now(), e.GetTime().AsTime(), time.Minute)
+		require.Equal(t, e.GetTime().AsTime(), e.GetLastTime().AsTime(), "one call each")
+	}
+}
+
+// TestAuditSumsRateLimitRefusals floods the gateway as one caller over
+// gRPC and HTTP: the rate-limit refusals arrive summed, a few events whose
+// counts add up to every refused call, none dropped.
+func TestAuditSumsRateLimitRefusals(t *testing.T) {
+	g := startGatewayWith(t, []string{"acme"}, func(cfg *gatewaysvc.Config, h *servicetest.Harness) {
+		cfg.RateLimit = gatewaysvc.RateLimitConfig{ClientPerSecond: 0.001, ClientBurst: 1}
+		cfg.Audit = gatewaysvc.AuditConfig{JetStream: h.JS, SubjectPrefix: h.Prefix, Buffer: 8}
+	})
+	tok, err := g.svc.Signer.Sign(auth.Principal{Tenant: "acme", Subject: "flood", Roles: []string{auth.RoleTenantAdmin}}, time.Hour)
+	require.NoError(t, err)
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+tok)
+	client := participantv1.NewParticipantServiceClient(g.conn)
+	_, err = client.ListPrograms(ctx, &participantv1.ListProgramsRequest{})
+	require.NoError(t, err, "the first call is within the burst")
+	const grpcCalls, httpCalls = 300, 40 // far more than the queue holds
+	for range grpcCalls {
+		_, err := client.ListPrograms(ctx, &participantv1.ListProgramsRequest{})
+		require.Equal(t, codes.ResourceExhausted, status.Code(err), "%v", err)
+	}
+	for range httpCalls {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, g.base+"/v1/programs", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	}
+
+	counts := map[string]int{}
+	var events []*eventsv1.AccessDenied
+	testkit.Eventually(t, servicetest.WaitFor, func() bool {
+		events = storedAuditEvents(t, g.svc)
+		clear(counts)
+		for _, e := range events {
+			counts[e.GetProtocol()] += int(e.GetCount())
+		}
+		return counts["grpc"] == grpcCalls && counts["http"] == httpCalls
+	}, "every refusal counted")
+	require.Less(t, len(events), 10, "summed, not one event per call")
+	for _, e := range events {
+		require.Equal(t, "flood", e.GetActor())
+		require.Equal(t, "acme", e.GetTenant())
+		require.Equal(t, "rate_limit", e.GetReason())
+		require.Equal(t, "RESOURCE_EXHAUSTED", e.GetDecision())
+		require.False(t, e.GetLastTime().AsTime().Before(e.GetTime().AsTime()), "last_time not before time")
 	}
 }
 
@@ -115,37 +172,43 @@ func TestAuditOfRefusals(t *testing.T) {
 // returns them in stream order, after checking their headers.
 func auditEvents(t *testing.T, h *servicetest.Harness, n int) []*eventsv1.AccessDenied {
 	t.Helper()
+	var out []*eventsv1.AccessDenied
+	testkit.Eventually(t, servicetest.WaitFor, func() bool {
+		out = storedAuditEvents(t, h)
+		return len(out) >= n
+	}, "want %d audit events", n)
+	require.Len(t, out, n, "exactly one event per refusal")
+	return out
+}
+
+// storedAuditEvents returns the audit.access_denied events stored so far,
+// in stream order, after checking their headers.
+func storedAuditEvents(t *testing.T, h *servicetest.Harness) []*eventsv1.AccessDenied {
+	t.Helper()
 	stream, err := h.JS.Stream(t.Context(), h.Stream)
 	require.NoError(t, err)
-	filter := h.Prefix + ".*.audit.access_denied"
-	testkit.Eventually(t, servicetest.WaitFor, func() bool {
-		info, err := stream.Info(t.Context(), jetstream.WithSubjectFilter(filter))
-		if err != nil {
-			return false
-		}
-		total := 0
-		for _, c := range info.State.Subjects {
-			total += int(c)
-		}
-		return total >= n
-	}, "want %d audit events", n)
-	cons, err := stream.OrderedConsumer(t.Context(), jetstream.OrderedConsumerConfig{FilterSubjects: []string{filter}})
+	info, err := stream.Info(t.Context())
 	require.NoError(t, err)
-	batch, err := cons.FetchNoWait(n + 1)
-	require.NoError(t, err)
+	// Read message by message (no consumer left behind per poll).
 	var out []*eventsv1.AccessDenied
-	for msg := range batch.Messages() {
-		require.Equal(t, "tandem.audit.access_denied", msg.Headers().Get(eventbus.HeaderType))
-		require.Equal(t, msg.Headers().Get(eventbus.HeaderID), msg.Headers().Get(jetstream.MsgIDHeader))
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		msg, err := stream.GetMsg(t.Context(), seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		require.NoError(t, err)
+		if msg.Header.Get(eventbus.HeaderType) != "tandem.audit.access_denied" {
+			continue
+		}
+		require.Equal(t, msg.Header.Get(eventbus.HeaderID), msg.Header.Get(jetstream.MsgIDHeader))
 		var e eventsv1.AccessDenied
-		require.NoError(t, proto.Unmarshal(msg.Data(), &e))
+		require.NoError(t, proto.Unmarshal(msg.Data, &e))
 		tenant := e.GetTenant()
 		if tenant == "" {
 			tenant = "_"
 		}
-		require.Equal(t, h.Prefix+"."+tenant+".audit.access_denied", msg.Subject())
+		require.Equal(t, h.Prefix+"."+tenant+".audit.access_denied", msg.Subject)
 		out = append(out, &e)
 	}
-	require.Len(t, out, n, "exactly one event per refusal")
 	return out
 }

@@ -75,6 +75,7 @@ func startGatewayWith(t testing.TB, tenants []string, configure func(*gatewaysvc
 // policy, proxy), with the same parallel client load. The design's target:
 // the gateway's latency at most 1.5× the direct call's.
 func BenchmarkGatewayOverhead(b *testing.B) {
+	platform.TuneGC() // as the binaries do
 	direct, gateway, ctx := startGateway(b)
 	program, err := participantv1.NewParticipantServiceClient(direct).CreateProgram(ctx, &participantv1.CreateProgramRequest{
 		Program: &participantv1.Program{DisplayName: "p", Type: participantv1.ProgramType_PROGRAM_TYPE_REVERSE}})

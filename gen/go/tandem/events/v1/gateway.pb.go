@@ -22,10 +22,11 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// AccessDenied: ce-type tandem.audit.access_denied, one per refused call:
-// no or an invalid token, a role or object rule, or a rate limit. The
-// subject's tenant is "_" when the call carried no verified token. The
-// ce-subject is the method.
+// AccessDenied: ce-type tandem.audit.access_denied, one per refused call
+// (no or an invalid token, a role or object rule), except that the calls
+// of one caller, method and protocol refused by a rate limit within about
+// a second make one event with their count. The subject's tenant is "_"
+// when the call carried no verified token. The ce-subject is the method.
 type AccessDenied struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Token subject of the caller; empty without a verified token.
@@ -43,8 +44,15 @@ type AccessDenied struct {
 	// Why: missing_token, invalid_token, role (the RPC's role policy),
 	// object (an object rule of the backend: another person's or program's
 	// records) or rate_limit.
-	Reason        string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
-	Time          *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=time,proto3" json:"time,omitempty"`
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When the call was refused; of a rate_limit event, the first call.
+	Time *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=time,proto3" json:"time,omitempty"`
+	// How many refused calls this event stands for: 1, or of a rate_limit
+	// event all of the caller's calls of this method and protocol refused
+	// from time to last_time.
+	Count uint32 `protobuf:"varint,8,opt,name=count,proto3" json:"count,omitempty"`
+	// Of a rate_limit event, when its last call was refused; else time.
+	LastTime      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_time,json=lastTime,proto3" json:"last_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -128,11 +136,25 @@ func (x *AccessDenied) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *AccessDenied) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *AccessDenied) GetLastTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastTime
+	}
+	return nil
+}
+
 var File_tandem_events_v1_gateway_proto protoreflect.FileDescriptor
 
 const file_tandem_events_v1_gateway_proto_rawDesc = "" +
 	"\n" +
-	"\x1etandem/events/v1/gateway.proto\x12\x10tandem.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd4\x01\n" +
+	"\x1etandem/events/v1/gateway.proto\x12\x10tandem.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x02\n" +
 	"\fAccessDenied\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12\x16\n" +
 	"\x06tenant\x18\x02 \x01(\tR\x06tenant\x12\x16\n" +
@@ -140,7 +162,9 @@ const file_tandem_events_v1_gateway_proto_rawDesc = "" +
 	"\bprotocol\x18\x04 \x01(\tR\bprotocol\x12\x1a\n" +
 	"\bdecision\x18\x05 \x01(\tR\bdecision\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12.\n" +
-	"\x04time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB?Z=github.com/tandem-oss/tandem/gen/go/tandem/events/v1;eventsv1b\x06proto3"
+	"\x04time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
+	"\x05count\x18\b \x01(\rR\x05count\x127\n" +
+	"\tlast_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\blastTimeB?Z=github.com/tandem-oss/tandem/gen/go/tandem/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_tandem_events_v1_gateway_proto_rawDescOnce sync.Once
@@ -161,11 +185,12 @@ var file_tandem_events_v1_gateway_proto_goTypes = []any{
 }
 var file_tandem_events_v1_gateway_proto_depIdxs = []int32{
 	1, // 0: tandem.events.v1.AccessDenied.time:type_name -> google.protobuf.Timestamp
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	1, // 1: tandem.events.v1.AccessDenied.last_time:type_name -> google.protobuf.Timestamp
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_tandem_events_v1_gateway_proto_init() }
