@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -368,5 +369,60 @@ func TestMaxCardinality(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, want.Assigned, assigned)
 		})
+	}
+}
+
+// TestKSmallestAndScan checks the candidate choice against sorting: each
+// row's k smallest values (ties to the first column from the row's
+// rotation on), and each column's kc smallest rows, with many ties and
+// forbidden pairs, for k from 0 to past the row's length.
+func TestKSmallestAndScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for trial := range 300 {
+		rows, cols := 1+r.IntN(40), 1+r.IntN(40)
+		a := Assignment{Rows: rows, Cols: cols, Cost: make([]int32, rows*cols)}
+		for i := range a.Cost {
+			a.Cost[i] = int32(r.IntN(6))
+			if r.IntN(5) == 0 {
+				a.Cost[i] = Forbidden
+			}
+		}
+		k, kc := r.IntN(cols+3), 1+r.IntN(rows+2)
+		sc := scanMatrix(a, k, kc)
+		var scratch []int64
+		for i := range rows {
+			row := a.Cost[i*cols : (i+1)*cols]
+			rot := rotation(i, cols)
+			var order []int
+			for r := range cols {
+				if j := (r + rot) % cols; row[j] != Forbidden {
+					order = append(order, j)
+				}
+			}
+			slices.SortStableFunc(order, func(x, y int) int { return int(row[x]) - int(row[y]) })
+			want := append([]int{}, order[:min(k, len(order))]...)
+			slices.Sort(want)
+			got := make([]int, 0, len(want))
+			for _, j := range kSmallest(row, k, Forbidden, nil, rot, &scratch) {
+				got = append(got, int(j))
+			}
+			require.Equal(t, want, got, "trial %d row %d: kSmallest", trial, i)
+			got = got[:0]
+			for _, j := range sc.rowCols[i] {
+				got = append(got, int(j))
+			}
+			require.Equal(t, want, got, "trial %d row %d: scanMatrix", trial, i)
+		}
+		for j := range cols {
+			var want []int64
+			for i := range rows {
+				if c := a.Cost[i*cols+j]; c != Forbidden {
+					want = append(want, pack(int64(c), i))
+				}
+			}
+			slices.Sort(want)
+			got := slices.Sorted(slices.Values(sc.colKeys[j]))
+			require.Equal(t, want[:min(kc, len(want))], got, "trial %d column %d", trial, j)
+		}
 	}
 }
