@@ -128,7 +128,7 @@ func solve(a Assignment, k int, progress func(done, total int)) (Solution, error
 		a.Unassigned, limit = int64(background), background
 	}
 	s := newSolver(a)
-	s.limit, s.k = limit, k
+	s.limit, s.k, s.floor = limit, k, sc.floor
 	s.edges = sc.rowEdges(a, limit)
 	if dominated {
 		sc.addColumnEdges(a, s.edges, limit)
@@ -233,7 +233,8 @@ func cheapest(a Assignment, k int, limit int32) edgeSet {
 	e := edgeSet{cols: make([][]int32, a.Rows), costs: make([][]int32, a.Rows), all: a.Cols}
 	parallelRows(a.Rows, func(i int, scratch *[]int64) {
 		row := a.Cost[i*a.Cols : (i+1)*a.Cols]
-		e.setRow(a, i, kSmallest(row, k, limit, nil, rotation(i, a.Cols), scratch))
+		cols, _ := kSmallest(row, k, limit, nil, rotation(i, a.Cols), scratch)
+		e.setRow(a, i, cols)
 	})
 	return e
 }
@@ -243,10 +244,11 @@ func cheapest(a Assignment, k int, limit int32) edgeSet {
 // column. Ties go to the first column from rot on, cyclically: rows
 // rotated differently spread their ties over all columns instead of all
 // choosing the first few, which matters when many pairs cost the same.
-// scratch is reused between calls.
-func kSmallest(row []int32, k int, limit int32, offset []int64, rot int, scratch *[]int64) []int32 {
+// scratch is reused between calls. floor is the k-th smallest value
+// (MaxInt64 when fewer are below limit): no column left out is below it.
+func kSmallest(row []int32, k int, limit int32, offset []int64, rot int, scratch *[]int64) (cols []int32, floor int64) {
 	if k <= 0 {
-		return nil
+		return nil, math.MaxInt64
 	}
 	t := topK{h: (*scratch)[:0], k: k, worst: math.MaxInt64}
 	for j, c := range row {
@@ -260,7 +262,11 @@ func kSmallest(row []int32, k int, limit int32, offset []int64, rot int, scratch
 		t.offer(val, rotated(j, rot, len(row)))
 	}
 	*scratch = t.h
-	return t.columns(rot, len(row))
+	floor = math.MaxInt64
+	if len(t.h) == k {
+		floor = t.worst
+	}
+	return t.columns(rot, len(row)), floor
 }
 
 // rotated is column j counted from rot on, cyclically, of n columns.
@@ -403,6 +409,16 @@ type solver struct {
 	limit    int32   // costs from here on are left out of the search
 	k        int     // candidates per row to start with
 	start    []int64 // column duals a search starts from (nil: zero)
+	// floor is, per row, a cost no pair outside its candidates is below
+	// (MaxInt64: every allowed pair is a candidate); nil: unknown. With
+	// v ≤ 0, a pair outside has c-v ≥ floor, which spares a row whose
+	// u ≤ floor the certificate's pass over the matrix.
+	floor []int64
+	// pfloor is, per row, a reduced cost at the starting duals (c-start)
+	// that no pair outside its candidates with a cost below limit is
+	// below; nil: unknown. A pair outside, in a column whose dual did not
+	// rise above its start, then has c-v ≥ c-start ≥ pfloor.
+	pfloor []int64
 	// checked holds the duals of the last certify and the rows that failed
 	// it; u is nil when every pair needs checking again.
 	checked struct {
@@ -682,10 +698,26 @@ func (s *solver) removeFromCol(r, col int32) {
 func (s *solver) certify() (violations [][]int32, ok bool) {
 	U := s.a.Unassigned
 	ok = true
+	vMax := int64(math.MinInt64)
 	for j, rows := range s.colRows {
+		vMax = max(vMax, s.v[j])
 		if s.v[j] > 0 || (s.v[j] < 0 && int32(len(rows)) < s.cap[j]) {
 			ok = false
 		}
+	}
+	useFloor := s.floor != nil && vMax <= 0
+	// The columns whose dual rose above its start, checked one by one
+	// where pfloor stands for the others; nil when pfloor does not apply
+	// or too many rose.
+	var risen []int32
+	usePFloor := useFloor && s.pfloor != nil
+	if usePFloor {
+		for j, v := range s.v {
+			if v > s.start[j] {
+				risen = append(risen, int32(j))
+			}
+		}
+		usePFloor = len(risen) <= s.a.Cols/16
 	}
 	var rose []int32 // columns whose dual rose since the last check
 	all := s.checked.u == nil
@@ -712,13 +744,32 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 		}
 		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
 		var bad []int32
-		if all || ui > s.checked.u[i] || s.checked.failed[i] {
+		switch {
+		case (all || ui > s.checked.u[i] || s.checked.failed[i]) && useFloor &&
+			(ui <= s.floor[i] || usePFloor && ui <= s.pfloor[i]):
+			// Outside the candidates c-v ≥ c ≥ floor, and c-v ≥ c-start
+			// ≥ pfloor in a column whose dual did not rise: only the
+			// candidates and, unless u ≤ floor, the risen columns can
+			// fail. (Costs from limit on are never below u ≤ U = limit.)
+			for k, j := range s.edges.cols[i] {
+				if int64(s.edges.costs[i][k])-s.v[j] < ui {
+					bad = append(bad, j)
+				}
+			}
+			if ui > s.floor[i] {
+				for _, j := range risen {
+					if c := row[j]; c != Forbidden && int64(c)-s.v[j] < ui && !slices.Contains(bad, j) {
+						bad = append(bad, j)
+					}
+				}
+			}
+		case all || ui > s.checked.u[i] || s.checked.failed[i]:
 			for j, c := range row {
 				if c != Forbidden && int64(c)-s.v[j] < ui {
 					bad = append(bad, int32(j))
 				}
 			}
-		} else {
+		default:
 			for _, j := range rose {
 				if c := row[j]; c != Forbidden && int64(c)-s.v[j] < ui {
 					bad = append(bad, j)
@@ -755,7 +806,7 @@ func (s *solver) widen(violations [][]int32) (added int) {
 		if s.limit != Forbidden || len(bad) > most {
 			row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
 			var scratch []int64
-			bad = kSmallest(row, most, s.limit, s.v, rotation(i, s.a.Cols), &scratch)
+			bad, _ = kSmallest(row, most, s.limit, s.v, rotation(i, s.a.Cols), &scratch)
 		}
 		before := len(s.edges.cols[i])
 		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], bad))
@@ -1000,6 +1051,7 @@ func columnDominated(a Assignment) bool {
 // them out.
 type matrixScan struct {
 	rowCols [][]int32 // per row, sorted
+	floor   []int64   // per row, its k-th smallest cost (MaxInt64 with fewer)
 	colKeys [][]int64 // per column, packed (cost, row); nil when rows would not pack
 	top     int32     // the largest allowed cost
 	count   int       // how many pairs cost top
@@ -1009,7 +1061,7 @@ type matrixScan struct {
 
 // scanMatrix makes the matrixScan, rows in parallel.
 func scanMatrix(a Assignment, k, kc int) matrixScan {
-	sc := matrixScan{rowCols: make([][]int32, a.Rows), top: math.MinInt32}
+	sc := matrixScan{rowCols: make([][]int32, a.Rows), floor: make([]int64, a.Rows), top: math.MinInt32}
 	workers := min(runtime.GOMAXPROCS(0), max(a.Rows/256, 1))
 	parts := make([]matrixScan, workers) // each worker's columns and tally
 	var wg sync.WaitGroup
@@ -1050,6 +1102,10 @@ func scanMatrix(a Assignment, k, kc int) matrixScan {
 					if cols != nil && val < cols[j].worst {
 						cols[j].offer(val, i)
 					}
+				}
+				sc.floor[i] = math.MaxInt64
+				if k > 0 && len(row.h) == k {
+					sc.floor[i] = row.worst
 				}
 				sc.rowCols[i] = row.columns(rot, a.Cols)
 			}
@@ -1172,9 +1228,11 @@ func (s *solver) addPricedCandidates() {
 
 	// The cheapest columns at the starting duals: the auction's prices,
 	// with the over-demanded columns dearer still.
+	s.pfloor = make([]int64, s.a.Rows)
 	parallelRows(s.a.Rows, func(i int, scratch *[]int64) {
 		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
-		more := kSmallest(row, s.k, s.limit, s.start, rotation(i, s.a.Cols), scratch)
+		more, floor := kSmallest(row, s.k, s.limit, s.start, rotation(i, s.a.Cols), scratch)
+		s.pfloor[i] = floor
 		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], more))
 	})
 }

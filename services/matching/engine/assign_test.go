@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -403,10 +404,17 @@ func TestKSmallestAndScan(t *testing.T) {
 			want := append([]int{}, order[:min(k, len(order))]...)
 			slices.Sort(want)
 			got := make([]int, 0, len(want))
-			for _, j := range kSmallest(row, k, Forbidden, nil, rot, &scratch) {
+			cols, floor := kSmallest(row, k, Forbidden, nil, rot, &scratch)
+			for _, j := range cols {
 				got = append(got, int(j))
 			}
 			require.Equal(t, want, got, "trial %d row %d: kSmallest", trial, i)
+			wantFloor := int64(math.MaxInt64)
+			if k > 0 && len(order) >= k {
+				wantFloor = int64(row[order[k-1]])
+			}
+			require.Equal(t, wantFloor, floor, "trial %d row %d: floor", trial, i)
+			require.Equal(t, wantFloor, sc.floor[i], "trial %d row %d: scanMatrix's floor", trial, i)
 			got = got[:0]
 			for _, j := range sc.rowCols[i] {
 				got = append(got, int(j))
@@ -424,5 +432,74 @@ func TestKSmallestAndScan(t *testing.T) {
 			got := slices.Sorted(slices.Values(sc.colKeys[j]))
 			require.Equal(t, want[:min(kc, len(want))], got, "trial %d column %d", trial, j)
 		}
+	}
+}
+
+// TestCertifyByFloors: a row whose dual is within its bounds is certified
+// from its candidates, except in the columns whose dual rose above its
+// start, which certify must still read.
+func TestCertifyByFloors(t *testing.T) {
+	t.Parallel()
+	const cols = 40
+	a := Assignment{Rows: 2, Cols: cols, Cost: make([]int32, 2*cols), Unassigned: 1 << 20}
+	for j := range 2 * cols {
+		a.Cost[j] = 1000
+	}
+	a.Cost[0], a.Cost[1] = 10, 12 // row 0
+	a.Cost[cols+1] = 1            // row 1
+	s := newSolver(a)
+	s.edges = cheapest(a, 1, Forbidden) // row 0: column 0; row 1: column 1
+	s.start = make([]int64, cols)
+	s.start[0], s.start[1] = -50, -100
+	// Outside the candidates: row 0's costs are ≥ 10 and ≥ 60 at the
+	// start duals; row 1's ≥ 1 and ≥ 101.
+	s.floor, s.pfloor = []int64{10, 1}, []int64{60, 101}
+	s.rowCol[0], s.rowCol[1], s.colRows[0], s.colRows[1] = 0, 1, []int32{0}, []int32{1}
+	s.u[0], s.u[1], s.v[0], s.v[1] = 60, 101, -50, -100
+	_, ok := s.certify()
+	require.True(t, ok, "12-60+100 ≥ 0: nothing fails")
+
+	// Column 1's dual rises to 0 (and row 1's falls): (row 0, column 1)
+	// now costs 12-60-0 < 0, though row 0's dual is within its start
+	// floor and column 1 is not among its candidates.
+	s.u[1], s.v[1] = 1, 0
+	s.checked.u = nil // read every row again
+	violations, ok := s.certify()
+	require.False(t, ok)
+	require.Equal(t, [][]int32{{1}, nil}, violations)
+}
+
+// TestSolveStaysExactWithFloors: on column-dominated instances with a
+// background cost, large enough that rows keep only some candidates (so
+// the priced pass and the certificate's floors apply), the result equals
+// a search over every pair.
+func TestSolveStaysExactWithFloors(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(21, 22))
+	for n := range 40 {
+		rows, cols := 80+r.IntN(80), 70+r.IntN(60)
+		a := Assignment{Rows: rows, Cols: cols, Cost: make([]int32, rows*cols), Capacity: make([]int32, cols)}
+		strength := make([]int32, cols)
+		for j := range strength {
+			strength[j] = int32(r.IntN(3000))
+			a.Capacity[j] = int32(1 + r.IntN(3))
+		}
+		background := n%2 == 0
+		for i := range rows {
+			for j := range cols {
+				c := strength[j] + int32(r.IntN(500))
+				if background && r.IntN(3) > 0 {
+					c = 20000
+				}
+				a.Cost[i*cols+j] = c
+			}
+		}
+		a.Unassigned = MaxCardinalityPenalty(a)
+		dense, err := solve(a, cols, nil)
+		require.NoError(t, err)
+		sparse, err := Solve(a, nil)
+		require.NoError(t, err)
+		require.True(t, sparse.Certified, "instance %d", n)
+		require.Equal(t, objective(t, a, dense), objective(t, a, sparse), "instance %d", n)
 	}
 }
