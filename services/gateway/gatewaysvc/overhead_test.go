@@ -3,6 +3,7 @@ package gatewaysvc_test
 import (
 	"context"
 	"net"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -70,12 +71,19 @@ func startGatewayWith(t testing.TB, tenants []string, configure func(*gatewaysvc
 	return gatewayHarness{svc: h, conn: conn, base: "http://" + httpLis.Addr().String()}
 }
 
+// asDeployed gives this process the chart's gateway memory limit
+// (GOMEMLIMIT, 768 MiB) and the GC target the binaries then choose.
+func asDeployed() {
+	debug.SetMemoryLimit(768 << 20)
+	platform.TuneGC()
+}
+
 // BenchmarkGatewayOverhead compares GetProgram called directly on the
 // participant service with the same call through the gateway (token check,
 // policy, proxy), with the same parallel client load. The design's target:
 // the gateway's latency at most 1.5× the direct call's.
 func BenchmarkGatewayOverhead(b *testing.B) {
-	platform.TuneGC() // as the binaries do
+	asDeployed()
 	direct, gateway, ctx := startGateway(b)
 	program, err := participantv1.NewParticipantServiceClient(direct).CreateProgram(ctx, &participantv1.CreateProgramRequest{
 		Program: &participantv1.Program{DisplayName: "p", Type: participantv1.ProgramType_PROGRAM_TYPE_REVERSE}})

@@ -18,7 +18,6 @@ import (
 
 	participantv1 "github.com/tandem-oss/tandem/gen/go/tandem/participant/v1"
 	"github.com/tandem-oss/tandem/pkg/auth"
-	"github.com/tandem-oss/tandem/pkg/platform"
 	"github.com/tandem-oss/tandem/pkg/servicetest"
 	"github.com/tandem-oss/tandem/pkg/testkit"
 	"github.com/tandem-oss/tandem/services/gateway/gatewaysvc"
@@ -48,9 +47,10 @@ const (
 //	go test -run '^$' -bench TenantAtTenTimesQuota -benchtime 1x ./services/gateway/gatewaysvc/
 //
 // It takes 2 × blocks × quietCalls × quietInterval whatever b.N is. The
-// gateway's binary sets its GC target (platform.TuneGC); so does this.
+// gateway runs as the chart deploys it (asDeployed: its memory limit, and
+// the GC target the binary then sets).
 func BenchmarkTenantAtTenTimesQuota(b *testing.B) {
-	platform.TuneGC()
+	asDeployed()
 	factor := 10
 	if f := os.Getenv("TANDEM_NOISY_FACTOR"); f != "" {
 		var err error
