@@ -133,6 +133,7 @@ func BenchmarkTenantAtTenTimesQuota(b *testing.B) {
 		var loadedFor time.Duration
 		ok.Store(0)
 		refused.Store(0)
+		failed.Store(0)
 		httpRefused, retryAfter := 0, ""
 		for range blocks {
 			base = block(base)

@@ -744,9 +744,10 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 		}
 		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
 		var bad []int32
+		fails := func(j int32) bool { c := row[j]; return c != Forbidden && int64(c)-s.v[j] < ui }
+		readAll := all || ui > s.checked.u[i] || s.checked.failed[i]
 		switch {
-		case (all || ui > s.checked.u[i] || s.checked.failed[i]) && useFloor &&
-			(ui <= s.floor[i] || usePFloor && ui <= s.pfloor[i]):
+		case readAll && useFloor && (ui <= s.floor[i] || usePFloor && ui <= s.pfloor[i]):
 			// Outside the candidates c-v ≥ c ≥ floor, and c-v ≥ c-start
 			// ≥ pfloor in a column whose dual did not rise: only the
 			// candidates and, unless u ≤ floor, the risen columns can
@@ -758,12 +759,12 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 			}
 			if ui > s.floor[i] {
 				for _, j := range risen {
-					if c := row[j]; c != Forbidden && int64(c)-s.v[j] < ui && !slices.Contains(bad, j) {
+					if fails(j) && !slices.Contains(bad, j) {
 						bad = append(bad, j)
 					}
 				}
 			}
-		case all || ui > s.checked.u[i] || s.checked.failed[i]:
+		case readAll:
 			for j, c := range row {
 				if c != Forbidden && int64(c)-s.v[j] < ui {
 					bad = append(bad, int32(j))
@@ -771,7 +772,7 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 			}
 		default:
 			for _, j := range rose {
-				if c := row[j]; c != Forbidden && int64(c)-s.v[j] < ui {
+				if fails(j) {
 					bad = append(bad, j)
 				}
 			}
