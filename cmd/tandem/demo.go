@@ -208,8 +208,13 @@ func (s demoSeeder) setAvailability(ctx context.Context, programID string) error
 			return err
 		}
 		for _, p := range page.GetParticipants() {
-			_, err := s.scheduling.SetAvailability(ctx, &schedulingv1.SetAvailabilityRequest{Availability: &schedulingv1.Availability{
-				PersonId: p.GetPersonId(), TimeZone: zones[p.GetPersonId()], Windows: windows, WorkingHours: hours}})
+			// The scheduling service learns of a person from the event
+			// stream: one imported a moment ago may not have reached it.
+			err := s.awaitKnown(ctx, "the scheduling service has not seen person "+p.GetPersonId(), "run `tandem demo seed` again", func() error {
+				_, err := s.scheduling.SetAvailability(ctx, &schedulingv1.SetAvailabilityRequest{Availability: &schedulingv1.Availability{
+					PersonId: p.GetPersonId(), TimeZone: zones[p.GetPersonId()], Windows: windows, WorkingHours: hours}})
+				return err
+			})
 			if err != nil {
 				return fmt.Errorf("availability of person %s: %w", p.GetPersonId(), err)
 			}
@@ -240,10 +245,21 @@ func (s demoSeeder) awaitMatching(ctx context.Context, programID string) error {
 			break
 		}
 	}
+	return s.awaitKnown(ctx, "the matching service has not seen the participants of program "+programID, "try `tandem match run` later", func() error {
+		_, err := s.matching.ListCandidates(ctx, &matchingv1.ListCandidatesRequest{ProgramId: programID, ParticipantId: last, K: 1})
+		return err
+	})
+}
+
+// awaitKnown calls call every 200 ms while it answers NotFound (a service
+// that has not yet seen the event of what was just created), and returns
+// its first other answer. At the --timeout it fails saying unseen and
+// what to do then.
+func (s demoSeeder) awaitKnown(ctx context.Context, unseen, then string, call func() error) error {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		_, err := s.matching.ListCandidates(ctx, &matchingv1.ListCandidatesRequest{ProgramId: programID, ParticipantId: last, K: 1})
+		err := call()
 		if status.Code(err) != codes.NotFound {
 			return err
 		}
@@ -252,8 +268,7 @@ func (s demoSeeder) awaitMatching(ctx context.Context, programID string) error {
 			if err := s.cmd.Context().Err(); err != nil {
 				return err
 			}
-			return &cliError{code: exitError, msg: fmt.Sprintf(
-				"the matching service has not seen the participants of program %s after --timeout %s; try `tandem match run` later", programID, s.timeout)}
+			return &cliError{code: exitError, msg: fmt.Sprintf("%s after --timeout %s; %s", unseen, s.timeout, then)}
 		case <-tick.C:
 		}
 	}
