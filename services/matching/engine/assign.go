@@ -128,7 +128,7 @@ func solve(a Assignment, k int, progress func(done, total int)) (Solution, error
 		a.Unassigned, limit = int64(background), background
 	}
 	s := newSolver(a)
-	s.limit, s.k, s.floor = limit, k, sc.floor
+	s.limit, s.k, s.floor, s.lo, s.hi = limit, k, sc.floor, sc.lo, sc.top
 	s.edges = sc.rowEdges(a, limit)
 	if dominated {
 		sc.addColumnEdges(a, s.edges, limit)
@@ -231,42 +231,236 @@ func (e edgeSet) size() int {
 // cheapest returns each row's k cheapest allowed columns, rows in parallel.
 func cheapest(a Assignment, k int, limit int32) edgeSet {
 	e := edgeSet{cols: make([][]int32, a.Rows), costs: make([][]int32, a.Rows), all: a.Cols}
-	parallelRows(a.Rows, func(i int, scratch *[]int64) {
+	parallelRows(a.Rows, func(i int, rs *rowScan) {
 		row := a.Cost[i*a.Cols : (i+1)*a.Cols]
-		cols, _ := kSmallest(row, k, limit, nil, rotation(i, a.Cols), scratch)
+		cols, _ := kSmallest(row, k, limit, offsets{}, rotation(i, a.Cols), rs)
 		e.setRow(a, i, cols)
 	})
 	return e
 }
 
+// offsets are column offsets subtracted from the costs (sub), and the
+// same negated as int32 (add), nil when a sum could overflow int32: then
+// the slower int64 loops read the row.
+type offsets struct {
+	sub []int64
+	add []int32
+}
+
+// newOffsets makes the offsets sub for costs from lo to hi.
+func newOffsets(sub []int64, lo, hi int32) offsets {
+	o := offsets{sub: sub}
+	if len(sub) == 0 {
+		return o
+	}
+	least, most := -slices.Max(sub), -slices.Min(sub)
+	if lo > hi || int64(lo)+least <= math.MinInt32 || int64(hi)+most >= math.MaxInt32 {
+		return o
+	}
+	o.add = make([]int32, len(sub))
+	for j, x := range sub {
+		o.add[j] = int32(-x)
+	}
+	return o
+}
+
+// rowScan is kSmallest's buffers, reused between calls, and what it learnt
+// of the last row it read without offsets: its smallest and largest cost
+// (Forbidden included) and how often the largest occurs.
+type rowScan struct {
+	mins        []int32
+	idx         []int32
+	keys        []int64
+	lo, hi      int32
+	hiCount     int
+	withOffsets bool
+}
+
 // kSmallest returns the columns of the k smallest values of
-// row[j]-offset[j] (offset nil: 0) among costs below limit, sorted by
+// row[j]-off.sub[j] (no offsets: 0) among costs below limit, sorted by
 // column. Ties go to the first column from rot on, cyclically: rows
 // rotated differently spread their ties over all columns instead of all
 // choosing the first few, which matters when many pairs cost the same.
-// scratch is reused between calls. floor is the k-th smallest value
-// (MaxInt64 when fewer are below limit): no column left out is below it.
-func kSmallest(row []int32, k int, limit int32, offset []int64, rot int, scratch *[]int64) (cols []int32, floor int64) {
-	if k <= 0 {
-		return nil, math.MaxInt64
+// floor is the k-th smallest value (MaxInt64 when fewer are below limit):
+// no column left out is below it.
+//
+// It reads the row twice rather than keep a heap of the best so far: a
+// first pass takes the minimum of each of about 2k blocks, and the k-th
+// smallest of those minima bounds the k-th smallest value from above (k
+// blocks hold a value at most that large), so the second pass collects
+// the few values up to it, about 1.4k on random costs, and a selection
+// keeps the k smallest. Both passes are vector kernels (kernels.go).
+func kSmallest(row []int32, k int, limit int32, off offsets, rot int, rs *rowScan) (cols []int32, floor int64) {
+	n := len(row)
+	floor = math.MaxInt64
+	plain := off.sub == nil
+	if limit == math.MinInt32 { // no cost is below it
+		return nil, floor
 	}
-	t := topK{h: (*scratch)[:0], k: k, worst: math.MaxInt64}
-	for j, c := range row {
-		val := int64(c)
-		if offset != nil {
-			val -= offset[j]
+	bs := 8
+	if k > 0 {
+		bs = max(8, n/(2*k)&^7)
+	}
+	rs.mins = slices.Grow(rs.mins[:0], n/bs+1)[:(n+bs-1)/bs]
+	mins := rs.mins
+	switch {
+	case plain:
+		rs.hi = blockMins(row, bs, mins)
+		rs.lo = math.MaxInt32
+		for b, m := range mins {
+			rs.lo = min(rs.lo, m)
+			if m >= limit {
+				mins[b] = math.MaxInt32 // no value in the block
+			}
 		}
-		if val > t.worst || c >= limit {
+	case off.add != nil:
+		blockMinsOff(row, off.add, limit, bs, mins)
+	default:
+		for b := range mins {
+			m := int64(math.MaxInt64)
+			for j := b * bs; j < min((b+1)*bs, n); j++ {
+				if c := row[j]; c < limit {
+					m = min(m, int64(c)-off.sub[j])
+				}
+			}
+			mins[b] = int32(max(min(m, math.MaxInt32), math.MinInt32)) // clamped, as a bound only
+			if m > math.MaxInt32 && m != math.MaxInt64 {
+				mins[b] = math.MaxInt32 - 1
+			}
+		}
+	}
+	if k <= 0 {
+		if plain {
+			rs.hiCount = 0
+			for _, c := range row {
+				if c == rs.hi {
+					rs.hiCount++
+				}
+			}
+		}
+		return nil, floor
+	}
+	// No fewer than k values are at most bound; MaxInt32: fewer than k
+	// blocks hold a value, so every value is collected.
+	bound := int32(math.MaxInt32)
+	if len(mins) >= k {
+		keys := rs.keys[:0]
+		for _, m := range mins {
+			keys = append(keys, int64(m))
+		}
+		bound = int32(nthSmallest(keys, k-1))
+		rs.keys = keys
+	}
+	// Collect the values up to bound.
+	var top int64 // the largest value collected
+	switch {
+	case plain:
+		t := min(bound, limit-1)
+		rs.idx, rs.hiCount = filterLE(row, t, rs.hi, rs.idx)
+		top = int64(t)
+	case off.add != nil:
+		t := min(bound, math.MaxInt32-1)
+		rs.idx = filterLEOff(row, off.add, limit, t, rs.idx)
+		top = int64(t)
+	default:
+		top = math.MaxInt64
+		if bound < math.MaxInt32-1 {
+			top = int64(bound)
+		}
+		rs.idx = rs.idx[:0]
+		for j, c := range row {
+			if c < limit && int64(c)-off.sub[j] <= top {
+				rs.idx = append(rs.idx, int32(j))
+			}
+		}
+	}
+	// Their keys in rotated order, the columns from rot on first, with at
+	// most k of the ties at top (a row of ties would otherwise keep all).
+	idx := rs.idx
+	split, _ := slices.BinarySearch(idx, int32(rot))
+	keys, ties := rs.keys[:0], 0
+	for seg, part := range [2][]int32{idx[split:], idx[:split]} {
+		if seg == 1 {
+			split = len(keys)
+		}
+		for _, j := range part {
+			val := int64(row[j])
+			if !plain {
+				val -= off.sub[j]
+			}
+			if val == top {
+				if ties == k {
+					continue
+				}
+				ties++
+			}
+			keys = append(keys, pack(val, int(j)-rot+seg*n))
+		}
+	}
+	// Keep the k smallest, in column order: the second segment's first.
+	// Values clamped by pack only ever lower the floor, which stays a
+	// bound. (keys gets room for the selection's copy.)
+	keys = slices.Grow(keys, len(keys))
+	last := int64(math.MaxInt64)
+	if len(keys) >= k {
+		last = nthSmallest(append(keys[len(keys):], keys...), k-1)
+		floor = last >> 24
+	}
+	cols = make([]int32, 0, min(k, len(keys)))
+	for _, part := range [2][]int64{keys[split:], keys[:split]} {
+		for _, key := range part {
+			if key <= last {
+				cols = append(cols, int32((unpackCol(key)+rot)%n))
+			}
+		}
+	}
+	rs.keys = keys
+	return cols, floor
+}
+
+// nthSmallest returns the n-th smallest of x (from 0), reordering x: a
+// quickselect with the median of three as pivot, partitioning without
+// branches on the values, which on random keys mispredict half the time.
+func nthSmallest(x []int64, n int) int64 {
+	lo, hi := 0, len(x) // x[lo:hi] holds the n-th smallest
+	for hi-lo > 12 {
+		a, b, c := x[lo], x[lo+(hi-lo)/2], x[hi-1]
+		pivot := max(min(a, b), min(max(a, b), c)) // median of three
+		// Lomuto: x[lo:store] < pivot ≤ x[store:i].
+		store := lo
+		for i := lo; i < hi; i++ {
+			v := x[i]
+			x[i] = x[store]
+			x[store] = v
+			if v < pivot {
+				store++
+			}
+		}
+		if n < store {
+			hi = store
 			continue
 		}
-		t.offer(val, rotated(j, rot, len(row)))
+		// x[store:hi] ≥ pivot: put the pivots first, done if n is one.
+		eq := store
+		for i := store; i < hi; i++ {
+			v := x[i]
+			x[i] = x[eq]
+			x[eq] = v
+			if v == pivot {
+				eq++
+			}
+		}
+		if n < eq {
+			return pivot
+		}
+		lo = eq
 	}
-	*scratch = t.h
-	floor = math.MaxInt64
-	if len(t.h) == k {
-		floor = t.worst
+	for i := lo + 1; i < hi; i++ { // insertion sort of the rest
+		for j := i; j > lo && x[j] < x[j-1]; j-- {
+			x[j], x[j-1] = x[j-1], x[j]
+		}
 	}
-	return t.columns(rot, len(row)), floor
+	return x[n]
 }
 
 // rotated is column j counted from rot on, cyclically, of n columns.
@@ -287,8 +481,10 @@ type topK struct {
 }
 
 // offer adds (val, id) if it is among the k smallest so far.
-func (t *topK) offer(val int64, id int) {
-	key := pack(val, id)
+func (t *topK) offer(val int64, id int) { t.offerKey(pack(val, id)) }
+
+// offerKey adds a packed key if it is among the k smallest so far.
+func (t *topK) offerKey(key int64) {
 	switch {
 	case len(t.h) < t.k:
 		t.h = append(t.h, key)
@@ -302,17 +498,6 @@ func (t *topK) offer(val int64, id int) {
 	if len(t.h) == t.k {
 		t.worst = t.h[0] >> 24
 	}
-}
-
-// columns returns the ids held, offered as rotated by rot of n, as
-// columns sorted.
-func (t *topK) columns(rot, n int) []int32 {
-	out := make([]int32, len(t.h))
-	for i, key := range t.h {
-		out[i] = int32((unpackCol(key) + rot) % n)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // pack orders (value, column) pairs in one int64: value in the high bits,
@@ -366,17 +551,17 @@ func rotation(i, cols int) int {
 }
 
 // parallelRows calls f for every row on up to GOMAXPROCS goroutines, each
-// with its own scratch buffer.
-func parallelRows(rows int, f func(i int, scratch *[]int64)) {
+// with its own buffers for kSmallest.
+func parallelRows(rows int, f func(i int, rs *rowScan)) {
 	workers := min(runtime.GOMAXPROCS(0), max(rows/256, 1))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var scratch []int64
+			var rs rowScan
 			for i := w; i < rows; i += workers {
-				f(i, &scratch)
+				f(i, &rs)
 			}
 		}()
 	}
@@ -407,6 +592,7 @@ type solver struct {
 	rounds   int
 	exact    bool    // searched every pair from scratch
 	limit    int32   // costs from here on are left out of the search
+	lo, hi   int32   // the smallest and the largest allowed cost
 	k        int     // candidates per row to start with
 	start    []int64 // column duals a search starts from (nil: zero)
 	// floor is, per row, a cost no pair outside its candidates is below
@@ -731,7 +917,7 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 	}
 	violations = make([][]int32, s.a.Rows)
 	var mu sync.Mutex
-	parallelRows(s.a.Rows, func(i int, _ *[]int64) {
+	parallelRows(s.a.Rows, func(i int, _ *rowScan) {
 		ui := s.u[i]
 		rowOK := ui <= U
 		switch c := s.rowCol[i]; {
@@ -806,8 +992,8 @@ func (s *solver) widen(violations [][]int32) (added int) {
 		}
 		if s.limit != Forbidden || len(bad) > most {
 			row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
-			var scratch []int64
-			bad, _ = kSmallest(row, most, s.limit, s.v, rotation(i, s.a.Cols), &scratch)
+			var rs rowScan
+			bad, _ = kSmallest(row, most, s.limit, offsets{sub: s.v}, rotation(i, s.a.Cols), &rs)
 		}
 		before := len(s.edges.cols[i])
 		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], bad))
@@ -1054,70 +1240,54 @@ type matrixScan struct {
 	rowCols [][]int32 // per row, sorted
 	floor   []int64   // per row, its k-th smallest cost (MaxInt64 with fewer)
 	colKeys [][]int64 // per column, packed (cost, row); nil when rows would not pack
-	top     int32     // the largest allowed cost
+	lo, top int32     // the smallest and the largest allowed cost
 	count   int       // how many pairs cost top
 	// forbidden reports a forbidden pair somewhere.
 	forbidden bool
 }
 
-// scanMatrix makes the matrixScan, rows in parallel.
+// scanMatrix makes the matrixScan, rows in parallel. Rows are taken in
+// bands: the first pass picks each row's candidates (kSmallest) and keeps,
+// per band and column, the band's smallest cost. As in kSmallest, the
+// kc-th smallest of a column's band minima bounds its kc-th smallest cost
+// from above, so the second pass, for the columns' candidates, only
+// collects the costs up to each column's bound: a comparison per pair,
+// not a heap offer.
 func scanMatrix(a Assignment, k, kc int) matrixScan {
-	sc := matrixScan{rowCols: make([][]int32, a.Rows), floor: make([]int64, a.Rows), top: math.MinInt32}
+	sc := matrixScan{rowCols: make([][]int32, a.Rows), floor: make([]int64, a.Rows), lo: math.MaxInt32, top: math.MinInt32}
 	workers := min(runtime.GOMAXPROCS(0), max(a.Rows/256, 1))
-	parts := make([]matrixScan, workers) // each worker's columns and tally
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			part := matrixScan{top: math.MinInt32}
-			var cols []topK
-			if a.Rows < maxCols && kc > 0 {
-				backing := make([]int64, a.Cols*kc)
-				cols = make([]topK, a.Cols)
-				for j := range cols {
-					cols[j] = topK{h: backing[j*kc : j*kc : (j+1)*kc], k: kc, worst: math.MaxInt64}
-				}
-			}
-			row := topK{h: make([]int64, 0, k)}
-			for i := w; i < a.Rows; i += workers {
-				rot := rotation(i, a.Cols)
-				row.h, row.k, row.worst = row.h[:0], k, math.MaxInt64
-				for j, c := range a.Cost[i*a.Cols : (i+1)*a.Cols] {
-					if c == Forbidden {
-						part.forbidden = true
-						continue
-					}
-					if c >= part.top {
-						if c > part.top {
-							part.top, part.count = c, 0
-						}
-						part.count++
-					}
-					val := int64(c)
-					if val <= row.worst && k > 0 {
-						row.offer(val, rotated(j, rot, a.Cols))
-					}
-					// A column meets its rows in increasing order, so a
-					// tie with its worst cannot get in.
-					if cols != nil && val < cols[j].worst {
-						cols[j].offer(val, i)
-					}
-				}
-				sc.floor[i] = math.MaxInt64
-				if k > 0 && len(row.h) == k {
-					sc.floor[i] = row.worst
-				}
-				sc.rowCols[i] = row.columns(rot, a.Cols)
-			}
-			for _, c := range cols {
-				part.colKeys = append(part.colKeys, c.h)
-			}
-			parts[w] = part
-		}()
+	bands := 0
+	if a.Rows < maxCols && kc > 0 {
+		bands = min(2*kc, a.Rows)
 	}
-	wg.Wait()
-	for w, part := range parts {
+	chunks := max(bands, workers)
+	chunkRows := func(b int) (int, int) { return b * a.Rows / chunks, (b + 1) * a.Rows / chunks }
+	var bandMin []int32 // per band, each column's smallest cost in it
+	if bands > 0 {
+		bandMin = make([]int32, chunks*a.Cols)
+		for x := range bandMin {
+			bandMin[x] = Forbidden
+		}
+	}
+	parts := make([]matrixScan, workers) // each worker's tally
+	inParallel(workers, func(w int) {
+		part := matrixScan{lo: math.MaxInt32, top: math.MinInt32}
+		var rs rowScan
+		for b := w; b < chunks; b += workers {
+			lo, hi := chunkRows(b)
+			for i := lo; i < hi; i++ {
+				row := a.Cost[i*a.Cols : (i+1)*a.Cols]
+				sc.rowCols[i], sc.floor[i] = kSmallest(row, k, Forbidden, offsets{}, rotation(i, a.Cols), &rs)
+				part.tally(row, &rs)
+				if bandMin != nil {
+					minInto(bandMin[b*a.Cols:(b+1)*a.Cols], row)
+				}
+			}
+		}
+		parts[w] = part
+	})
+	for _, part := range parts {
+		sc.lo = min(sc.lo, part.lo)
 		switch {
 		case part.top > sc.top:
 			sc.top, sc.count = part.top, part.count
@@ -1125,17 +1295,106 @@ func scanMatrix(a Assignment, k, kc int) matrixScan {
 			sc.count += part.count
 		}
 		sc.forbidden = sc.forbidden || part.forbidden
-		if part.colKeys == nil {
-			continue
+	}
+	if bands == 0 {
+		return sc
+	}
+
+	// Each column's bound: the kc-th smallest of its band minima.
+	bound := make([]int32, a.Cols)
+	minima := make([]int64, chunks)
+	for j := range bound {
+		for b := range minima {
+			minima[b] = int64(bandMin[b*a.Cols+j])
 		}
-		if w == 0 {
-			sc.colKeys = make([][]int64, a.Cols)
+		bound[j] = Forbidden - 1
+		if kc <= chunks {
+			bound[j] = int32(min(nthSmallest(minima, kc-1), Forbidden-1))
 		}
-		for j, keys := range part.colKeys {
-			sc.colKeys[j] = append(sc.colKeys[j], keys...)
+	}
+	type colKey struct {
+		col int32
+		key int64
+	}
+	found := make([][]colKey, workers)
+	inParallel(workers, func(w int) {
+		var mine []colKey
+		// Ties at a column's bound go to the first rows: kc of this
+		// worker's are enough.
+		ties := make([]int32, a.Cols)
+		var idx []int32
+		for b := w; b < chunks; b += workers {
+			lo, hi := chunkRows(b)
+			for i := lo; i < hi; i++ {
+				row := a.Cost[i*a.Cols : (i+1)*a.Cols]
+				idx = filterLEVec(row, bound, idx)
+				for _, j := range idx {
+					c := row[j]
+					if c == bound[j] {
+						if ties[j] == int32(kc) {
+							continue
+						}
+						ties[j]++
+					}
+					mine = append(mine, colKey{j, pack(int64(c), i)})
+				}
+			}
+		}
+		found[w] = mine
+	})
+	sc.colKeys = make([][]int64, a.Cols)
+	for _, mine := range found {
+		for _, f := range mine {
+			sc.colKeys[f.col] = append(sc.colKeys[f.col], f.key)
+		}
+	}
+	for j, keys := range sc.colKeys {
+		if len(keys) > kc {
+			last := nthSmallest(slices.Clone(keys), kc-1)
+			sc.colKeys[j] = slices.DeleteFunc(keys, func(key int64) bool { return key > last })
 		}
 	}
 	return sc
+}
+
+// inParallel calls f(w) for each of workers on its own goroutine and waits.
+func inParallel(workers int, f func(w int)) {
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(w)
+		}()
+	}
+	wg.Wait()
+}
+
+// tally counts row, which kSmallest just read into rs, into the smallest
+// and the largest allowed cost and how often the largest occurs, and
+// notes a forbidden pair.
+func (sc *matrixScan) tally(row []int32, rs *rowScan) {
+	sc.lo = min(sc.lo, rs.lo)
+	hi, count := rs.hi, rs.hiCount
+	if hi == Forbidden {
+		sc.forbidden = true
+		hi, count = math.MinInt32, 0
+		for _, c := range row {
+			switch {
+			case c == Forbidden || c < hi:
+			case c > hi:
+				hi, count = c, 1
+			default:
+				count++
+			}
+		}
+	}
+	switch {
+	case hi > sc.top:
+		sc.top, sc.count = hi, count
+	case hi == sc.top:
+		sc.count += count
+	}
 }
 
 // background reports the matrix's largest cost when it is also so common
@@ -1230,9 +1489,10 @@ func (s *solver) addPricedCandidates() {
 	// The cheapest columns at the starting duals: the auction's prices,
 	// with the over-demanded columns dearer still.
 	s.pfloor = make([]int64, s.a.Rows)
-	parallelRows(s.a.Rows, func(i int, scratch *[]int64) {
+	off := newOffsets(s.start, s.lo, min(s.hi, s.limit-1))
+	parallelRows(s.a.Rows, func(i int, rs *rowScan) {
 		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
-		more, floor := kSmallest(row, s.k, s.limit, s.start, rotation(i, s.a.Cols), scratch)
+		more, floor := kSmallest(row, s.k, s.limit, off, rotation(i, s.a.Cols), rs)
 		s.pfloor[i] = floor
 		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], more))
 	})

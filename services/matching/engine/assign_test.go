@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -375,51 +376,91 @@ func TestMaxCardinality(t *testing.T) {
 
 // TestKSmallestAndScan checks the candidate choice against sorting: each
 // row's k smallest values (ties to the first column from the row's
-// rotation on), and each column's kc smallest rows, with many ties and
-// forbidden pairs, for k from 0 to past the row's length.
+// rotation on), without offsets, with offsets in int32 and in int64 only,
+// and below a limit, and each column's kc smallest rows, with many ties
+// and forbidden pairs, for k from 0 to past the row's length; and the
+// scan's tally of the costs.
 func TestKSmallestAndScan(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
-	for trial := range 300 {
-		rows, cols := 1+r.IntN(40), 1+r.IntN(40)
+	for trial := range 400 {
+		rows, cols := 1+r.IntN(40), 1+r.IntN(120)
+		spread := []int{6, 1000, 1 << 20}[r.IntN(3)]
 		a := Assignment{Rows: rows, Cols: cols, Cost: make([]int32, rows*cols)}
 		for i := range a.Cost {
-			a.Cost[i] = int32(r.IntN(6))
-			if r.IntN(5) == 0 {
+			a.Cost[i] = int32(r.IntN(spread)) - 2
+			if r.IntN(5) == 0 && trial%2 == 0 {
 				a.Cost[i] = Forbidden
 			}
 		}
-		k, kc := r.IntN(cols+3), 1+r.IntN(rows+2)
+		k, kc := r.IntN(min(cols, 20)+3), 1+r.IntN(rows+2)
 		sc := scanMatrix(a, k, kc)
-		var scratch []int64
+		lo, top, count, forbidden := int32(math.MaxInt32), int32(math.MinInt32), 0, false
+		for _, c := range a.Cost {
+			switch {
+			case c == Forbidden:
+				forbidden = true
+			case c > top:
+				top, count = c, 1
+			case c == top:
+				count++
+			}
+			lo = min(lo, c)
+		}
+		require.Equal(t, forbidden, sc.forbidden, "trial %d: forbidden", trial)
+		require.Equal(t, lo, sc.lo, "trial %d: smallest cost", trial)
+		if !forbidden {
+			require.Equal(t, top, sc.top, "trial %d: largest cost", trial)
+			require.Equal(t, count, sc.count, "trial %d: how often the largest", trial)
+		}
+		sub := make([]int64, cols)
+		for j := range sub {
+			sub[j] = -int64(r.IntN(3 * spread))
+		}
+		var rs rowScan
 		for i := range rows {
 			row := a.Cost[i*cols : (i+1)*cols]
 			rot := rotation(i, cols)
-			var order []int
-			for r := range cols {
-				if j := (r + rot) % cols; row[j] != Forbidden {
-					order = append(order, j)
+			for variant, off := range []offsets{{}, newOffsets(sub, -2, int32(spread)), {sub: sub}} {
+				limit := int32(Forbidden)
+				if variant > 0 && r.IntN(2) == 0 {
+					limit = int32(r.IntN(spread))
 				}
+				val := func(j int) int64 {
+					if off.sub == nil {
+						return int64(row[j])
+					}
+					return int64(row[j]) - off.sub[j]
+				}
+				var order []int
+				for r := range cols {
+					if j := (r + rot) % cols; row[j] < limit {
+						order = append(order, j)
+					}
+				}
+				slices.SortStableFunc(order, func(x, y int) int { return cmp.Compare(val(x), val(y)) })
+				want := append([]int{}, order[:min(k, len(order))]...)
+				slices.Sort(want)
+				got := make([]int, 0, len(want))
+				cols, floor := kSmallest(row, k, limit, off, rot, &rs)
+				for _, j := range cols {
+					got = append(got, int(j))
+				}
+				require.Equal(t, want, got, "trial %d row %d variant %d: kSmallest", trial, i, variant)
+				wantFloor := int64(math.MaxInt64)
+				if k > 0 && len(order) >= k {
+					wantFloor = val(order[k-1])
+				}
+				require.Equal(t, wantFloor, floor, "trial %d row %d variant %d: floor", trial, i, variant)
+				if variant > 0 {
+					continue
+				}
+				require.Equal(t, wantFloor, sc.floor[i], "trial %d row %d: scanMatrix's floor", trial, i)
+				got = got[:0]
+				for _, j := range sc.rowCols[i] {
+					got = append(got, int(j))
+				}
+				require.Equal(t, want, got, "trial %d row %d: scanMatrix", trial, i)
 			}
-			slices.SortStableFunc(order, func(x, y int) int { return int(row[x]) - int(row[y]) })
-			want := append([]int{}, order[:min(k, len(order))]...)
-			slices.Sort(want)
-			got := make([]int, 0, len(want))
-			cols, floor := kSmallest(row, k, Forbidden, nil, rot, &scratch)
-			for _, j := range cols {
-				got = append(got, int(j))
-			}
-			require.Equal(t, want, got, "trial %d row %d: kSmallest", trial, i)
-			wantFloor := int64(math.MaxInt64)
-			if k > 0 && len(order) >= k {
-				wantFloor = int64(row[order[k-1]])
-			}
-			require.Equal(t, wantFloor, floor, "trial %d row %d: floor", trial, i)
-			require.Equal(t, wantFloor, sc.floor[i], "trial %d row %d: scanMatrix's floor", trial, i)
-			got = got[:0]
-			for _, j := range sc.rowCols[i] {
-				got = append(got, int(j))
-			}
-			require.Equal(t, want, got, "trial %d row %d: scanMatrix", trial, i)
 		}
 		for j := range cols {
 			var want []int64

@@ -1,0 +1,12 @@
+//go:build !amd64
+
+package engine
+
+var (
+	blockMinsFull    = blockMinsGo
+	blockMinsOffFull = blockMinsOffGo
+	filterLEFull     = filterLEGo
+	filterLEOffFull  = filterLEOffGo
+	filterLEVecFull  = filterLEVecGo
+	minIntoFull      = minIntoGo
+)
