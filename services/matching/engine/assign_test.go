@@ -381,6 +381,14 @@ func TestMaxCardinality(t *testing.T) {
 // and forbidden pairs, for k from 0 to past the row's length; and the
 // scan's tally of the costs.
 func TestKSmallestAndScan(t *testing.T) {
+	t.Run("kernels", testKSmallestAndScan)
+	t.Run("Go kernels", func(t *testing.T) {
+		withGoKernels(t)
+		testKSmallestAndScan(t)
+	})
+}
+
+func testKSmallestAndScan(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for trial := range 400 {
 		rows, cols := 1+r.IntN(40), 1+r.IntN(120)

@@ -73,3 +73,14 @@ func TestKernels(t *testing.T) {
 		require.Equal(t, a, b, "trial %d: minInto", trial)
 	}
 }
+
+// withGoKernels makes the kernels their Go forms until t ends. The tests
+// that use it must not run in parallel.
+func withGoKernels(t *testing.T) {
+	b, bo, f, fo, fv, m := blockMinsFull, blockMinsOffFull, filterLEFull, filterLEOffFull, filterLEVecFull, minIntoFull
+	t.Cleanup(func() {
+		blockMinsFull, blockMinsOffFull, filterLEFull, filterLEOffFull, filterLEVecFull, minIntoFull = b, bo, f, fo, fv, m
+	})
+	blockMinsFull, blockMinsOffFull, filterLEFull = blockMinsGo, blockMinsOffGo, filterLEGo
+	filterLEOffFull, filterLEVecFull, minIntoFull = filterLEOffGo, filterLEVecGo, minIntoGo
+}
