@@ -268,12 +268,11 @@ func newOffsets(sub []int64, lo, hi int32) offsets {
 // of the last row it read without offsets: its smallest and largest cost
 // (Forbidden included) and how often the largest occurs.
 type rowScan struct {
-	mins        []int32
-	idx         []int32
-	keys        []int64
-	lo, hi      int32
-	hiCount     int
-	withOffsets bool
+	mins    []int32
+	idx     []int32
+	keys    []int64
+	lo, hi  int32
+	hiCount int
 }
 
 // kSmallest returns the columns of the k smallest values of
