@@ -201,9 +201,10 @@ type edgeSet struct {
 	all   int // columns per row when dense
 }
 
-// setRow stores row i's candidates and copies their costs from a.
-func (e edgeSet) setRow(a Assignment, i int, cols []int32) {
-	costs := make([]int32, len(cols))
+// setRow stores row i's candidates and copies their costs from a, into
+// memory from rs.
+func (e edgeSet) setRow(a Assignment, i int, cols []int32, rs *rowScan) {
+	costs := rs.take(len(cols))[:len(cols)]
 	row := a.Cost[i*a.Cols : (i+1)*a.Cols]
 	for k, j := range cols {
 		costs[k] = row[j]
@@ -234,7 +235,7 @@ func cheapest(a Assignment, k int, limit int32) edgeSet {
 	parallelRows(a.Rows, func(i int, rs *rowScan) {
 		row := a.Cost[i*a.Cols : (i+1)*a.Cols]
 		cols, _ := kSmallest(row, k, limit, offsets{}, rotation(i, a.Cols), rs)
-		e.setRow(a, i, cols)
+		e.setRow(a, i, cols, rs)
 	})
 	return e
 }
@@ -271,9 +272,24 @@ type rowScan struct {
 	mins    []int32
 	idx     []int32
 	keys    []int64
+	arena   []int32 // see take
 	lo, hi  int32
 	hiCount int
 }
+
+// take returns an empty slice with room for n, carved from a shared
+// backing array: the many short candidate lists cost one allocation per
+// arenaChunk values, not one each.
+func (rs *rowScan) take(n int) []int32 {
+	if len(rs.arena)+n > cap(rs.arena) {
+		rs.arena = make([]int32, 0, max(n, arenaChunk))
+	}
+	from := len(rs.arena)
+	rs.arena = rs.arena[:from+n]
+	return rs.arena[from:from:from+n]
+}
+
+const arenaChunk = 1 << 14
 
 // kSmallest returns the columns of the k smallest values of
 // row[j]-off.sub[j] (no offsets: 0) among costs below limit, sorted by
@@ -405,7 +421,7 @@ func kSmallest(row []int32, k int, limit int32, off offsets, rot int, rs *rowSca
 		last = nthSmallest(append(keys[len(keys):], keys...), k-1)
 		floor = last >> 24
 	}
-	cols = make([]int32, 0, min(k, len(keys)))
+	cols = rs.take(min(k, len(keys)))
 	for _, part := range [2][]int64{keys[split:], keys[:split]} {
 		for _, key := range part {
 			if key <= last {
@@ -985,17 +1001,17 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 // it added.
 func (s *solver) widen(violations [][]int32) (added int) {
 	const most = 64
+	var rs rowScan
 	for i, bad := range violations {
 		if len(bad) == 0 {
 			continue
 		}
 		if s.limit != Forbidden || len(bad) > most {
 			row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
-			var rs rowScan
 			bad, _ = kSmallest(row, most, s.limit, offsets{sub: s.v}, rotation(i, s.a.Cols), &rs)
 		}
 		before := len(s.edges.cols[i])
-		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], bad))
+		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], bad, &rs), &rs)
 		added += len(s.edges.cols[i]) - before
 	}
 	return added
@@ -1050,12 +1066,29 @@ type reverseEdges struct {
 }
 
 func (s *solver) reverse() reverseEdges {
-	rev := reverseEdges{rows: make([][]int32, s.a.Cols), costs: make([][]int32, s.a.Cols)}
+	start := make([]int, s.a.Cols+1)
+	for _, cols := range s.edges.cols {
+		for _, j := range cols {
+			start[j+1]++
+		}
+	}
+	for j := range s.a.Cols {
+		start[j+1] += start[j]
+	}
+	rows, costs := make([]int32, start[s.a.Cols]), make([]int32, start[s.a.Cols])
+	next := start[:s.a.Cols:s.a.Cols]
 	for i, cols := range s.edges.cols {
 		for k, j := range cols {
-			rev.rows[j] = append(rev.rows[j], int32(i))
-			rev.costs[j] = append(rev.costs[j], s.edges.costs[i][k])
+			rows[next[j]], costs[next[j]] = int32(i), s.edges.costs[i][k]
+			next[j]++
 		}
+	}
+	// next[j] is now where column j+1 starts.
+	rev := reverseEdges{rows: make([][]int32, s.a.Cols), costs: make([][]int32, s.a.Cols)}
+	from := 0
+	for j, to := range next {
+		rev.rows[j], rev.costs[j] = rows[from:to:to], costs[from:to:to]
+		from = to
 	}
 	return rev
 }
@@ -1420,6 +1453,7 @@ func (sc matrixScan) background(a Assignment) (int32, bool) {
 // below limit.
 func (sc matrixScan) rowEdges(a Assignment, limit int32) edgeSet {
 	e := edgeSet{cols: make([][]int32, a.Rows), costs: make([][]int32, a.Rows), all: a.Cols}
+	var rs rowScan
 	for i, cols := range sc.rowCols {
 		kept := cols[:0]
 		for _, j := range cols {
@@ -1427,7 +1461,7 @@ func (sc matrixScan) rowEdges(a Assignment, limit int32) edgeSet {
 				kept = append(kept, j)
 			}
 		}
-		e.setRow(a, i, kept)
+		e.setRow(a, i, kept, &rs)
 	}
 	return e
 }
@@ -1440,19 +1474,34 @@ func (sc matrixScan) addColumnEdges(a Assignment, e edgeSet, limit int32) {
 	if sc.colKeys == nil {
 		return // row indexes would not pack; the row side is still correct
 	}
-	extra := make([][]int32, a.Rows)
-	for j, keys := range sc.colKeys {
-		slices.Sort(keys)
-		for _, key := range keys[:min(columnCandidates, len(keys))] {
+	// Each row's columns, in column order, counted first so that they
+	// share one array.
+	start := make([]int, a.Rows+1)
+	for _, keys := range sc.colKeys {
+		for _, key := range keys {
 			if key>>24 < int64(limit) {
-				i := unpackCol(key)
-				extra[i] = append(extra[i], int32(j))
+				start[unpackCol(key)+1]++
 			}
 		}
 	}
-	for i, cols := range extra {
-		if len(cols) > 0 {
-			e.setRow(a, i, mergeSorted(e.cols[i], cols))
+	for i := range a.Rows {
+		start[i+1] += start[i]
+	}
+	extra := make([]int32, start[a.Rows])
+	next := slices.Clone(start)
+	for j, keys := range sc.colKeys {
+		for _, key := range keys {
+			if key>>24 < int64(limit) {
+				i := unpackCol(key)
+				extra[next[i]] = int32(j)
+				next[i]++
+			}
+		}
+	}
+	var rs rowScan
+	for i := range a.Rows {
+		if cols := extra[start[i]:start[i+1]]; len(cols) > 0 {
+			e.setRow(a, i, mergeSorted(e.cols[i], cols, &rs), &rs)
 		}
 	}
 }
@@ -1493,7 +1542,7 @@ func (s *solver) addPricedCandidates() {
 		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
 		more, floor := kSmallest(row, s.k, s.limit, off, rotation(i, s.a.Cols), rs)
 		s.pfloor[i] = floor
-		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], more))
+		s.edges.setRow(s.a, i, mergeSorted(s.edges.cols[i], more, rs), rs)
 	})
 }
 
@@ -1614,8 +1663,9 @@ func (s *solver) solution(certified bool) Solution {
 	return sol
 }
 
-func mergeSorted(a, b []int32) []int32 {
-	out := make([]int32, 0, len(a)+len(b))
+// mergeSorted returns the union of two sorted lists, in memory from rs.
+func mergeSorted(a, b []int32, rs *rowScan) []int32 {
+	out := rs.take(len(a) + len(b))
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
