@@ -286,7 +286,7 @@ func (rs *rowScan) take(n int) []int32 {
 	}
 	from := len(rs.arena)
 	rs.arena = rs.arena[:from+n]
-	return rs.arena[from:from:from+n]
+	return rs.arena[from : from : from+n]
 }
 
 const arenaChunk = 1 << 14
