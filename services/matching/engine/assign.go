@@ -1527,12 +1527,12 @@ func (s *solver) addPricedCandidates() {
 	if s.edges.dense() || s.a.Rows == 0 {
 		return
 	}
-	price := s.auctionPrices()
+	price, held := s.auctionPrices()
 	s.start = make([]int64, s.a.Cols)
 	for j, p := range price {
 		s.start[j] = -p
 	}
-	s.shiftOverDemanded()
+	s.shiftOverDemanded(held)
 
 	// The cheapest columns at the starting duals: the auction's prices,
 	// with the over-demanded columns dearer still.
@@ -1547,9 +1547,10 @@ func (s *solver) addPricedCandidates() {
 }
 
 // auctionPrices runs a bounded forward auction of the rows over their
-// candidates and returns the price of entering each column: the lowest
-// price among its places (0 while one is free).
-func (s *solver) auctionPrices() []int64 {
+// candidates and returns the price of entering each column (the lowest
+// price among its places, 0 while one is free) and the column each row
+// holds a place of at the end (-1: none).
+func (s *solver) auctionPrices() (entry []int64, held []int32) {
 	start := make([]int32, s.a.Cols+1)
 	for j, c := range s.cap {
 		start[j+1] = start[j] + c
@@ -1560,18 +1561,29 @@ func (s *solver) auctionPrices() []int64 {
 	for p := range holder {
 		holder[p] = -1
 	}
-	// cheapestPlace is column j's place with the lowest price, and the lowest
-	// price among its other places (MaxInt64 when it has one place).
-	cheapestPlace := func(j int32) (int32, int64) {
-		best, second := start[j], int64(math.MaxInt64)
+	// Per column: its place with the lowest price, that price, and the
+	// lowest price among its other places (MaxInt64 when it has one), kept
+	// up to date as prices rise so that a bid reads them directly.
+	low := make([]int64, s.a.Cols)
+	second := make([]int64, s.a.Cols)
+	lowPlace := make([]int32, s.a.Cols)
+	update := func(j int32) {
+		best, next := start[j], int64(math.MaxInt64)
 		for p := start[j] + 1; p < start[j+1]; p++ {
 			if price[p] < price[best] {
-				best, second = p, price[best]
+				best, next = p, price[best]
 			} else {
-				second = min(second, price[p])
+				next = min(next, price[p])
 			}
 		}
-		return best, second
+		low[j], second[j], lowPlace[j] = price[best], next, best
+	}
+	for j := range s.a.Cols {
+		if s.cap[j] == 0 {
+			low[j] = math.MaxInt64 // no place: never bid on
+			continue
+		}
+		update(int32(j))
 	}
 	U := s.a.Unassigned
 	queue := make([]int32, s.a.Rows)
@@ -1582,39 +1594,49 @@ func (s *solver) auctionPrices() []int64 {
 		i := queue[0]
 		queue = queue[1:]
 		h1, h2, best := U, U, int32(-1)
+		costs := s.edges.costs[i]
 		for k, j := range s.edges.cols[i] {
-			if s.cap[j] == 0 {
+			if low[j] == math.MaxInt64 {
 				continue
 			}
-			p, second := cheapestPlace(j)
-			c := int64(s.edges.costs[i][k])
-			switch h := c + price[p]; {
+			c := int64(costs[k])
+			switch h := c + low[j]; {
 			case h < h1:
-				h1, h2, best = h, h1, p
+				h1, h2, best = h, h1, j
 			case h < h2:
 				h2 = h
 			}
-			if second != math.MaxInt64 {
-				h2 = min(h2, max(h1, c+second)) // the column's next place competes too
+			if second[j] != math.MaxInt64 {
+				h2 = min(h2, max(h1, c+second[j])) // the column's next place competes too
 			}
 		}
 		if best < 0 {
 			continue // leaving the row out is cheapest
 		}
-		price[best] += h2 - h1 + auctionStep
-		if out := holder[best]; out >= 0 {
+		p := lowPlace[best]
+		price[p] += h2 - h1 + auctionStep
+		update(best)
+		if out := holder[p]; out >= 0 {
 			queue = append(queue, out)
 		}
-		holder[best] = i
+		holder[p] = i
 	}
-	entry := make([]int64, s.a.Cols)
+	entry = make([]int64, s.a.Cols)
+	held = make([]int32, s.a.Rows)
+	for i := range held {
+		held[i] = -1
+	}
 	for j := range entry {
 		if s.cap[j] > 0 {
-			p, _ := cheapestPlace(int32(j))
-			entry[j] = price[p]
+			entry[j] = low[j]
+		}
+		for _, i := range holder[start[j]:start[j+1]] {
+			if i >= 0 {
+				held[i] = int32(j)
+			}
 		}
 	}
-	return entry
+	return entry, held
 }
 
 // fillBackground puts the rows the search left out into the places left
@@ -1745,8 +1767,8 @@ func (h *colHeap) pop() colDist {
 // leaves it flat in reduced costs for the next one; with it, most start
 // where they end, and the few wrong guesses are put right by ordinary
 // searches and fillHoles (scored 10k: 1.31M row scans fall to 0.33M).
-func (s *solver) shiftOverDemanded() {
-	rowCol := s.maxCardinality()
+func (s *solver) shiftOverDemanded(held []int32) {
+	rowCol := s.maxCardinality(held)
 	colRows := make([][]int32, s.a.Cols)
 	inRows := make([]bool, s.a.Rows)
 	inCols := make([]bool, s.a.Cols)
@@ -1804,13 +1826,26 @@ func (s *solver) shiftOverDemanded() {
 
 // maxCardinality returns a maximum-cardinality assignment of the rows to
 // their candidate columns within capacity (Hopcroft–Karp), -1 for a row
-// left out.
-func (s *solver) maxCardinality() []int32 {
+// left out. It starts from held (nil: nothing), a partial assignment
+// within capacity such as the auction's, which leaves it few rows to
+// place.
+func (s *solver) maxCardinality(held []int32) []int32 {
 	rowCol := make([]int32, s.a.Rows)
 	load := make([]int32, s.a.Cols)
 	colRows := make([][]int32, s.a.Cols)
 	for i := range rowCol {
 		rowCol[i] = -1
+		if held != nil && held[i] >= 0 {
+			j := held[i]
+			rowCol[i] = j
+			load[j]++
+			colRows[j] = append(colRows[j], int32(i))
+		}
+	}
+	for i := range rowCol {
+		if rowCol[i] >= 0 {
+			continue
+		}
 		for _, j := range s.edges.cols[i] {
 			if load[j] < s.cap[j] {
 				rowCol[i] = j

@@ -343,7 +343,8 @@ func TestCertifyRechecksColumnsWhoseDualRose(t *testing.T) {
 }
 
 // TestMaxCardinality: the matching that decides which columns are
-// over-demanded is as large as any, and within capacity.
+// over-demanded is as large as any, and within capacity, from nothing or
+// from the auction's partial assignment.
 func TestMaxCardinality(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
@@ -354,7 +355,11 @@ func TestMaxCardinality(t *testing.T) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			s := newSolver(a)
 			s.edges = cheapest(a, a.Cols, Forbidden)
-			got := s.maxCardinality()
+			var held []int32
+			if n%2 == 1 {
+				_, held = s.auctionPrices()
+			}
+			got := s.maxCardinality(held)
 			load := make([]int32, cols)
 			assigned := 0
 			for i, j := range got {
