@@ -1334,23 +1334,25 @@ func scanMatrix(a Assignment, k, kc int) matrixScan {
 
 	// Each column's bound: the kc-th smallest of its band minima.
 	bound := make([]int32, a.Cols)
-	minima := make([]int64, chunks)
-	for j := range bound {
-		for b := range minima {
-			minima[b] = int64(bandMin[b*a.Cols+j])
+	inParallel(workers, func(w int) {
+		minima := make([]int64, chunks)
+		for j := w; j < a.Cols; j += workers {
+			for b := range minima {
+				minima[b] = int64(bandMin[b*a.Cols+j])
+			}
+			bound[j] = Forbidden - 1
+			if kc <= chunks {
+				bound[j] = int32(min(nthSmallest(minima, kc-1), Forbidden-1))
+			}
 		}
-		bound[j] = Forbidden - 1
-		if kc <= chunks {
-			bound[j] = int32(min(nthSmallest(minima, kc-1), Forbidden-1))
-		}
-	}
+	})
 	type colKey struct {
 		col int32
 		key int64
 	}
 	found := make([][]colKey, workers)
 	inParallel(workers, func(w int) {
-		var mine []colKey
+		mine := make([]colKey, 0, 2*kc*a.Cols/workers)
 		// Ties at a column's bound go to the first rows: kc of this
 		// worker's are enough.
 		ties := make([]int32, a.Cols)
@@ -1374,17 +1376,35 @@ func scanMatrix(a Assignment, k, kc int) matrixScan {
 		}
 		found[w] = mine
 	})
-	sc.colKeys = make([][]int64, a.Cols)
+	// Each column's keys, counted first so that they share one array,
+	// then its kc smallest.
+	start := make([]int, a.Cols+1)
 	for _, mine := range found {
 		for _, f := range mine {
-			sc.colKeys[f.col] = append(sc.colKeys[f.col], f.key)
+			start[f.col+1]++
 		}
 	}
-	for j, keys := range sc.colKeys {
-		if len(keys) > kc {
-			last := nthSmallest(slices.Clone(keys), kc-1)
-			sc.colKeys[j] = slices.DeleteFunc(keys, func(key int64) bool { return key > last })
+	for j := range a.Cols {
+		start[j+1] += start[j]
+	}
+	all := make([]int64, start[a.Cols])
+	next := slices.Clone(start)
+	for _, mine := range found {
+		for _, f := range mine {
+			all[next[f.col]] = f.key
+			next[f.col]++
 		}
+	}
+	sc.colKeys = make([][]int64, a.Cols)
+	var scratch []int64
+	for j := range a.Cols {
+		keys := all[start[j]:start[j+1]:start[j+1]]
+		if len(keys) > kc {
+			scratch = append(scratch[:0], keys...)
+			last := nthSmallest(scratch, kc-1)
+			keys = slices.DeleteFunc(keys, func(key int64) bool { return key > last })
+		}
+		sc.colKeys[j] = keys
 	}
 	return sc
 }
