@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
@@ -666,7 +667,7 @@ type solver struct {
 	touched  []int32
 	rowsSeen []int32
 	rowDist  []int64
-	pq       colHeap
+	pq       radixHeap
 }
 
 func newSolver(a Assignment) *solver {
@@ -809,7 +810,7 @@ func (s *solver) augment(root int32) {
 	if d := s.scan(root, 0); d < best {
 		best, sinkRow = d, root
 	}
-	for len(s.pq) > 0 {
+	for s.pq.size > 0 {
 		top := s.pq.pop()
 		j := top.col
 		if s.done[j] || top.d != s.dist[j] {
@@ -873,7 +874,7 @@ func (s *solver) resetSearch() {
 		s.done[j] = false
 	}
 	s.touched, s.rowsSeen, s.rowDist = s.touched[:0], s.rowsSeen[:0], s.rowDist[:0]
-	s.pq = s.pq[:0]
+	s.pq.reset()
 }
 
 // scan settles row r at distance d: it relaxes r's candidate columns and
@@ -1138,7 +1139,7 @@ func (s *solver) fillHole(j int32, rev reverseEdges) {
 	s.dist[j], s.done[j] = 0, true
 	s.touched = append(s.touched, j)
 	s.relaxInto(j, 0, rev)
-	for len(s.pq) > 0 {
+	for s.pq.size > 0 {
 		top := s.pq.pop()
 		i := top.col // a row here
 		if s.rdone[i] || top.d != s.rdist[i] {
@@ -1756,50 +1757,57 @@ type colDist struct {
 	col int32
 }
 
-// colHeap is a binary min-heap of columns by distance, then index, so that
-// searches are deterministic.
-type colHeap []colDist
-
-func (a colDist) less(b colDist) bool { return a.d < b.d || (a.d == b.d && a.col < b.col) }
-
-func (h *colHeap) push(x colDist) {
-	q := append(*h, x)
-	i := len(q) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !q[i].less(q[p]) {
-			break
-		}
-		q[i], q[p] = q[p], q[i]
-		i = p
-	}
-	*h = q
+// radixHeap is a monotone priority queue of columns (or rows) by
+// distance: a push is never below the last pop, as in Dijkstra's search
+// over non-negative reduced costs. Bucket b holds the entries whose
+// distance first differs from the last pop's in bit b-1 (bucket 0: equal
+// to it), so a push is an append, and a pop redistributes one bucket only
+// when the equal ones run out. Ties leave in a fixed order, so searches
+// stay deterministic.
+type radixHeap struct {
+	last    int64
+	size    int
+	buckets [65][]colDist
 }
 
-func (h *colHeap) pop() colDist {
-	q := *h
-	top := q[0]
-	n := len(q) - 1
-	q[0] = q[n]
-	q = q[:n]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
+func (h *radixHeap) push(x colDist) {
+	b := bits.Len64(uint64(x.d ^ h.last))
+	h.buckets[b] = append(h.buckets[b], x)
+	h.size++
+}
+
+// pop removes and returns an entry of the least distance; the heap must
+// not be empty.
+func (h *radixHeap) pop() colDist {
+	if len(h.buckets[0]) == 0 {
+		i := 1
+		for len(h.buckets[i]) == 0 {
+			i++
 		}
-		m := l
-		if r := l + 1; r < n && q[r].less(q[l]) {
-			m = r
+		m := h.buckets[i][0].d
+		for _, x := range h.buckets[i][1:] {
+			m = min(m, x.d)
 		}
-		if !q[m].less(q[i]) {
-			break
+		h.last = m
+		for _, x := range h.buckets[i] {
+			b := bits.Len64(uint64(x.d ^ m))
+			h.buckets[b] = append(h.buckets[b], x)
 		}
-		q[i], q[m] = q[m], q[i]
-		i = m
+		h.buckets[i] = h.buckets[i][:0]
 	}
-	*h = q
-	return top
+	b0 := h.buckets[0]
+	x := b0[len(b0)-1]
+	h.buckets[0] = b0[:len(b0)-1]
+	h.size--
+	return x
+}
+
+// reset empties the heap for a search from distance 0.
+func (h *radixHeap) reset() {
+	for b := range h.buckets {
+		h.buckets[b] = h.buckets[b][:0]
+	}
+	h.last, h.size = 0, 0
 }
 
 // shiftOverDemanded lowers the starting duals of the over-demanded columns
