@@ -1609,13 +1609,16 @@ func (s *solver) auctionPrices() (entry []int64, held []int32) {
 		holder[p] = -1
 	}
 	// Per column: its place with the lowest price, that price, and the
-	// lowest price among its other places (MaxInt64 when it has one), kept
-	// up to date as prices rise so that a bid reads them directly.
+	// lowest price among its other places, kept up to date as prices rise
+	// so that a bid reads them directly. "None" is never, a price so high
+	// (2^62, above any Unassigned) that no sum with it wins or overflows,
+	// so the bid's loop needs no branch for it.
+	const never = math.MaxInt64 / 2
 	low := make([]int64, s.a.Cols)
 	second := make([]int64, s.a.Cols)
 	lowPlace := make([]int32, s.a.Cols)
 	update := func(j int32) {
-		best, next := start[j], int64(math.MaxInt64)
+		best, next := start[j], int64(never)
 		for p := start[j] + 1; p < start[j+1]; p++ {
 			if price[p] < price[best] {
 				best, next = p, price[best]
@@ -1627,10 +1630,14 @@ func (s *solver) auctionPrices() (entry []int64, held []int32) {
 	}
 	for j := range s.a.Cols {
 		if s.cap[j] == 0 {
-			low[j] = math.MaxInt64 // no place: never bid on
+			low[j], second[j] = never, never
 			continue
 		}
 		update(int32(j))
+	}
+	most := int32(0) // the most places of a column
+	for _, c := range s.cap {
+		most = max(most, c)
 	}
 	U := s.a.Unassigned
 	queue := make([]int32, s.a.Rows)
@@ -1643,18 +1650,17 @@ func (s *solver) auctionPrices() (entry []int64, held []int32) {
 		h1, h2, best := U, U, int32(-1)
 		costs := s.edges.costs[i]
 		for k, j := range s.edges.cols[i] {
-			if low[j] == math.MaxInt64 {
-				continue
-			}
+			// The best two so far, without branches: which column is
+			// best is anyone's guess, and a mispredicted branch costs
+			// more than the arithmetic.
 			c := int64(costs[k])
-			switch h := c + low[j]; {
-			case h < h1:
-				h1, h2, best = h, h1, j
-			case h < h2:
-				h2 = h
+			h := c + low[j]
+			if h < h1 {
+				best = j
 			}
-			if second[j] != math.MaxInt64 {
-				h2 = min(h2, max(h1, c+second[j])) // the column's next place competes too
+			h1, h2 = min(h1, h), min(h2, max(h, h1))
+			if most > 1 { // the column's next place competes too
+				h2 = min(h2, max(h1, c+second[j]))
 			}
 		}
 		if best < 0 {
