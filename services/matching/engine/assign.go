@@ -130,9 +130,8 @@ func solve(a Assignment, k int, progress func(done, total int)) (Solution, error
 	}
 	s := newSolver(a)
 	s.limit, s.k, s.floor, s.lo, s.hi = limit, k, sc.floor, sc.lo, sc.top
-	s.edges = sc.rowEdges(a, limit)
+	s.edges = sc.edges(a, limit)
 	if dominated {
-		sc.addColumnEdges(a, s.edges, limit)
 		s.addPricedCandidates()
 	}
 	total := a.Rows + a.Rows/10 // placing rows, then certifying (about a tenth)
@@ -1289,12 +1288,11 @@ func columnDominated(a Assignment) bool {
 	return spread/cols > 1.5*variance/(perCol/cols)
 }
 
-// matrixScan is what one pass over the matrix learns: each row's k
-// cheapest allowed columns, each column's kc cheapest rows, and the
-// largest cost with how often it occurs. One pass instead of three
-// matters at 10k, where the matrix is 200 MB. Costs of the background (see
-// background) may be among them until rowEdges and addColumnEdges leave
-// them out.
+// matrixScan is what a pass over the matrix learns (a second one for the
+// columns): each row's k cheapest allowed columns, each column's kc
+// cheapest rows, the smallest and the largest cost with how often the
+// largest occurs. Costs of the background (see background) may be among
+// them until edges leaves them out.
 type matrixScan struct {
 	rowCols [][]int32 // per row, sorted
 	floor   []int64   // per row, its k-th smallest cost (MaxInt64 with fewer)
@@ -1496,33 +1494,15 @@ func (sc matrixScan) background(a Assignment) (int32, bool) {
 	return sc.top, true
 }
 
-// rowEdges returns the candidates: each row's cheapest columns with costs
-// below limit.
-func (sc matrixScan) rowEdges(a Assignment, limit int32) edgeSet {
-	e := edgeSet{cols: make([][]int32, a.Rows), costs: make([][]int32, a.Rows), all: a.Cols}
-	var rs rowScan
-	for i, cols := range sc.rowCols {
-		kept := cols[:0]
-		for _, j := range cols {
-			if a.Cost[i*a.Cols+int(j)] < limit {
-				kept = append(kept, j)
-			}
-		}
-		e.setRow(a, i, kept, &rs)
-	}
-	return e
-}
-
-// addColumnEdges adds, for every column, its cheapest rows (costs below
-// limit) to those rows' candidates. Without it a column that is no row's
-// favourite (the least wanted mentor) is nobody's candidate, and the
-// search never learns that some row could take it cheaply.
-func (sc matrixScan) addColumnEdges(a Assignment, e edgeSet, limit int32) {
-	if sc.colKeys == nil {
-		return // row indexes would not pack; the row side is still correct
-	}
-	// Each row's columns, in column order, counted first so that they
-	// share one array.
+// edges returns the candidates: each row's cheapest columns and, where the
+// scan kept them (column-dominated costs), each column's cheapest rows, all
+// with costs below limit; rows in parallel. Without the columns' side a
+// column that is no row's favourite (the least wanted mentor) would be
+// nobody's candidate, and the search would never learn that some row
+// could take it cheaply.
+func (sc matrixScan) edges(a Assignment, limit int32) edgeSet {
+	// Each row's columns from the columns' side, in column order, counted
+	// first so that they share one array.
 	start := make([]int, a.Rows+1)
 	for _, keys := range sc.colKeys {
 		for _, key := range keys {
@@ -1545,12 +1525,21 @@ func (sc matrixScan) addColumnEdges(a Assignment, e edgeSet, limit int32) {
 			}
 		}
 	}
-	var rs rowScan
-	for i := range a.Rows {
-		if cols := extra[start[i]:start[i+1]]; len(cols) > 0 {
-			e.setRow(a, i, mergeSorted(e.cols[i], cols, &rs), &rs)
+	e := edgeSet{cols: make([][]int32, a.Rows), costs: make([][]int32, a.Rows), all: a.Cols}
+	parallelRows(a.Rows, func(i int, rs *rowScan) {
+		cols := sc.rowCols[i]
+		kept := cols[:0]
+		for _, j := range cols {
+			if a.Cost[i*a.Cols+int(j)] < limit {
+				kept = append(kept, j)
+			}
 		}
-	}
+		if more := extra[start[i]:start[i+1]]; len(more) > 0 {
+			kept = mergeSorted(kept, more, rs)
+		}
+		e.setRow(a, i, kept, rs)
+	})
+	return e
 }
 
 // Bounds of the price estimate: bids per row, and the least a bid raises a
