@@ -366,9 +366,26 @@ func kSmallest(row []int32, k int, limit int32, off offsets, rot int, rs *rowSca
 	var top int64 // the largest value collected
 	switch {
 	case plain:
+		// The values below t, then, if they are fewer than k, the first
+		// ties at t in rotated order: a row of ties (the background)
+		// would otherwise collect all of them.
 		t := min(bound, limit-1)
-		rs.idx, rs.hiCount = filterLE(row, t, rs.hi, rs.idx)
 		top = int64(t)
+		rs.idx, rs.hiCount = filterLE(row, max(t, math.MinInt32+1)-1, rs.hi, rs.idx)
+		if t == math.MinInt32 {
+			rs.idx = rs.idx[:0] // nothing is below t
+		}
+		if need := k - len(rs.idx); need > 0 {
+			from := len(rs.idx)
+			rs.idx = filterEQ(row[rot:], t, need, rs.idx)
+			for x := from; x < len(rs.idx); x++ {
+				rs.idx[x] += int32(rot)
+			}
+			if got := len(rs.idx) - from; got < need {
+				rs.idx = filterEQ(row[:rot], t, need-got, rs.idx)
+			}
+			insertionSort(rs.idx)
+		}
 	case off.add != nil:
 		t := min(bound, math.MaxInt32-1)
 		rs.idx = filterLEOff(row, off.add, limit, t, rs.idx)
@@ -427,6 +444,15 @@ func kSmallest(row []int32, k int, limit int32, off offsets, rot int, rs *rowSca
 	}
 	rs.keys = keys
 	return cols, floor
+}
+
+// insertionSort sorts a short, nearly sorted x.
+func insertionSort(x []int32) {
+	for i := 1; i < len(x); i++ {
+		for j := i; j > 0 && x[j] < x[j-1]; j-- {
+			x[j], x[j-1] = x[j-1], x[j]
+		}
+	}
 }
 
 // countedBound returns a value that at least k of x are at most, and not

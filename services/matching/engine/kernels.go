@@ -1,6 +1,9 @@
 package engine
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // The loops that read the whole cost matrix, written so that an assembly
 // version can replace each on hardware with vector instructions
@@ -188,4 +191,37 @@ func grow(idx []int32, n int) []int32 {
 		return make([]int32, 0, n)
 	}
 	return idx[:0]
+}
+
+// filterEQ appends to idx the indexes j with x[j] == v, in order, and
+// stops at most: the first ties of a value.
+func filterEQ(x []int32, v int32, most int, idx []int32) []int32 {
+	full := len(x) &^ 7
+	from := len(idx)
+	idx = slices.Grow(idx, len(x)+8)
+	n := 0
+	if full > 0 && most > 0 {
+		n = filterEQFull(x[:full], v, most, idx[from:from+len(x)+8])
+	}
+	idx = idx[:from+min(n, most)]
+	for j := full; j < len(x) && len(idx)-from < most; j++ {
+		if x[j] == v {
+			idx = append(idx, int32(j))
+		}
+	}
+	return idx
+}
+
+// filterEQGo is filterEQ's Go form: it may find up to 7 more than most,
+// as the vector form does (the caller drops them).
+func filterEQGo(x []int32, v int32, most int, idx []int32) (n int) {
+	for b := 0; b < len(x) && n < most; b += 8 {
+		for j := b; j < b+8; j++ {
+			if x[j] == v {
+				idx[n] = int32(j)
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -11,6 +11,7 @@ var (
 	filterLEOffFull  = pick(filterLEOffAVX2, filterLEOffGo)
 	filterLEVecFull  = pick(filterLEVecAVX2, filterLEVecGo)
 	minIntoFull      = pick(minIntoAVX2, minIntoGo)
+	filterEQFull     = pick(filterEQAVX2, filterEQGo)
 )
 
 func pick[F any](avx2, generic F) F {
@@ -37,3 +38,6 @@ func filterLEVecAVX2(x, bound []int32, idx []int32) (n int)
 
 //go:noescape
 func minIntoAVX2(mins, x []int32)
+
+//go:noescape
+func filterEQAVX2(x []int32, v int32, most int, idx []int32) (n int)

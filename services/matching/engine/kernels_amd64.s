@@ -239,3 +239,41 @@ miloop:
 midone:
 	VZEROUPPER
 	RET
+
+// func filterEQAVX2(x []int32, v int32, most int, idx []int32) (n int)
+TEXT ·filterEQAVX2(SB), NOSPLIT, $0-72
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	MOVL v+24(FP), AX
+	VMOVD AX, X14
+	VPBROADCASTD X14, Y14
+	MOVQ most+32(FP), R11
+	MOVQ idx_base+40(FP), DI
+	XORQ R9, R9
+	XORQ R10, R10
+feloop:
+	CMPQ R10, CX
+	JAE fedone
+	CMPQ R9, R11
+	JAE fedone
+	VMOVDQU (SI)(R10*4), Y0
+	VPCMPEQD Y14, Y0, Y2
+	VMOVMSKPS Y2, AX
+	TESTL AX, AX
+	JNZ febits
+fenext:
+	ADDQ $8, R10
+	JMP feloop
+febits:
+	BSFL AX, BX
+	LEAQ (R10)(BX*1), DX
+	MOVL DX, (DI)(R9*4)
+	INCQ R9
+	LEAL -1(AX), DX
+	ANDL DX, AX
+	JNZ febits
+	JMP fenext
+fedone:
+	MOVQ R9, n+64(FP)
+	VZEROUPPER
+	RET

@@ -9,4 +9,5 @@ var (
 	filterLEOffFull  = filterLEOffGo
 	filterLEVecFull  = filterLEVecGo
 	minIntoFull      = minIntoGo
+	filterEQFull     = filterEQGo
 )

@@ -67,6 +67,19 @@ func TestKernels(t *testing.T) {
 		require.Equal(t, want[:filterLEOffGo(x, off, limit, t1, want)], got[:filterLEOffFull(x, off, limit, t1, got)], "trial %d: filterLEOff", trial)
 		bound := values(n)
 		require.Equal(t, want[:filterLEVecGo(x, bound, want)], got[:filterLEVecFull(x, bound, got)], "trial %d: filterLEVec", trial)
+		most := r.IntN(n + 2)
+		wantEQ, gotEQ := make([]int32, n+8), make([]int32, n+8)
+		wn = filterEQGo(x, t1, most, wantEQ)
+		gn = filterEQFull(x, t1, most, gotEQ)
+		require.Equal(t, wantEQ[:wn], gotEQ[:gn], "trial %d: filterEQ", trial)
+		short := x[:max(0, n-r.IntN(8))]
+		var all []int32
+		for j, c := range short {
+			if c == t1 {
+				all = append(all, int32(j))
+			}
+		}
+		require.Equal(t, append([]int32{}, all[:min(most, len(all))]...), append([]int32{}, filterEQ(short, t1, most, nil)...), "trial %d: filterEQ's first ties", trial)
 		a, b := slices.Clone(bound), slices.Clone(bound)
 		minIntoGo(a, x)
 		minIntoFull(b, x)
@@ -77,10 +90,10 @@ func TestKernels(t *testing.T) {
 // withGoKernels makes the kernels their Go forms until t ends. The tests
 // that use it must not run in parallel.
 func withGoKernels(t *testing.T) {
-	b, bo, f, fo, fv, m := blockMinsFull, blockMinsOffFull, filterLEFull, filterLEOffFull, filterLEVecFull, minIntoFull
+	b, bo, f, fo, fv, m, fe := blockMinsFull, blockMinsOffFull, filterLEFull, filterLEOffFull, filterLEVecFull, minIntoFull, filterEQFull
 	t.Cleanup(func() {
-		blockMinsFull, blockMinsOffFull, filterLEFull, filterLEOffFull, filterLEVecFull, minIntoFull = b, bo, f, fo, fv, m
+		blockMinsFull, blockMinsOffFull, filterLEFull, filterLEOffFull, filterLEVecFull, minIntoFull, filterEQFull = b, bo, f, fo, fv, m, fe
 	})
 	blockMinsFull, blockMinsOffFull, filterLEFull = blockMinsGo, blockMinsOffGo, filterLEGo
-	filterLEOffFull, filterLEVecFull, minIntoFull = filterLEOffGo, filterLEVecGo, minIntoGo
+	filterLEOffFull, filterLEVecFull, minIntoFull, filterEQFull = filterLEOffGo, filterLEVecGo, minIntoGo, filterEQGo
 }
