@@ -1447,16 +1447,18 @@ func scanMatrix(a Assignment, k, kc int) matrixScan {
 		}
 	}
 	sc.colKeys = make([][]int64, a.Cols)
-	var scratch []int64
-	for j := range a.Cols {
-		keys := all[start[j]:start[j+1]:start[j+1]]
-		if len(keys) > kc {
-			scratch = append(scratch[:0], keys...)
-			last := nthSmallest(scratch, kc-1)
-			keys = slices.DeleteFunc(keys, func(key int64) bool { return key > last })
+	inParallel(workers, func(w int) {
+		var scratch []int64
+		for j := w; j < a.Cols; j += workers {
+			keys := all[start[j]:start[j+1]:start[j+1]]
+			if len(keys) > kc {
+				scratch = append(scratch[:0], keys...)
+				last := nthSmallest(scratch, kc-1)
+				keys = slices.DeleteFunc(keys, func(key int64) bool { return key > last })
+			}
+			sc.colKeys[j] = keys
 		}
-		sc.colKeys[j] = keys
-	}
+	})
 	return sc
 }
 
