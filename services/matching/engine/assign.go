@@ -1329,25 +1329,26 @@ type matrixScan struct {
 	forbidden bool
 }
 
-// scanMatrix makes the matrixScan, rows in parallel. Rows are taken in
-// bands: the first pass picks each row's candidates (kSmallest) and keeps,
-// per band and column, the band's smallest cost. As in kSmallest, the
-// kc-th smallest of a column's band minima bounds its kc-th smallest cost
-// from above, so the second pass, for the columns' candidates, only
-// collects the costs up to each column's bound: a comparison per pair,
-// not a heap offer.
+// scanMatrix makes the matrixScan in one pass, rows in parallel. Rows are
+// taken in bands of consecutive rows, columnBands·kc of them when the
+// columns' candidates are wanted: per band and column the pass keeps the
+// band's cheapest row, and a column's candidates are the cheapest rows of
+// its kc cheapest bands. That is nearly its kc cheapest rows (two of them
+// seldom share a band) for a comparison per pair; candidates need not be
+// exact, the certificate covers every pair.
 func scanMatrix(a Assignment, k, kc int) matrixScan {
 	sc := matrixScan{rowCols: make([][]int32, a.Rows), floor: make([]int64, a.Rows), lo: math.MaxInt32, top: math.MinInt32}
 	workers := min(runtime.GOMAXPROCS(0), max(a.Rows/256, 1))
 	bands := 0
 	if a.Rows < maxCols && kc > 0 {
-		bands = min(2*kc, a.Rows)
+		bands = min(columnBands*kc, a.Rows)
 	}
 	chunks := max(bands, workers)
 	chunkRows := func(b int) (int, int) { return b * a.Rows / chunks, (b + 1) * a.Rows / chunks }
-	var bandMin []int32 // per band, each column's smallest cost in it
+	// Per band, each column's smallest cost in it and the row of it.
+	var bandMin, bandRow []int32
 	if bands > 0 {
-		bandMin = make([]int32, chunks*a.Cols)
+		bandMin, bandRow = make([]int32, chunks*a.Cols), make([]int32, chunks*a.Cols)
 		for x := range bandMin {
 			bandMin[x] = Forbidden
 		}
@@ -1363,7 +1364,7 @@ func scanMatrix(a Assignment, k, kc int) matrixScan {
 				sc.rowCols[i], sc.floor[i] = kSmallest(row, k, Forbidden, offsets{}, rotation(i, a.Cols), &rs)
 				part.tally(row, &rs)
 				if bandMin != nil {
-					minInto(bandMin[b*a.Cols:(b+1)*a.Cols], row)
+					minInto(bandMin[b*a.Cols:(b+1)*a.Cols], bandRow[b*a.Cols:(b+1)*a.Cols], row, int32(i))
 				}
 			}
 		}
@@ -1382,85 +1383,47 @@ func scanMatrix(a Assignment, k, kc int) matrixScan {
 	if bands == 0 {
 		return sc
 	}
-
-	// Each column's bound: a value kc of its band minima are at most.
-	bound := make([]int32, a.Cols)
+	// Each column's candidates: the cheapest rows of its cheapest bands,
+	// those with a cost up to a bound kc of them are within (a quarter
+	// more may be), or, when more than 2kc tie at it, those below it and
+	// the first ties.
+	sc.colKeys = make([][]int64, a.Cols)
+	all := make([]int64, chunks*a.Cols)
 	inParallel(workers, func(w int) {
-		minima := make([]int32, chunks)
+		mins := make([]int32, chunks)
 		for j := w; j < a.Cols; j += workers {
-			for b := range minima {
-				minima[b] = bandMin[b*a.Cols+j]
-			}
-			bound[j] = Forbidden - 1
-			if kc <= chunks {
-				bound[j] = min(countedBound(minima, kc), Forbidden-1)
-			}
-		}
-	})
-	type colKey struct {
-		col int32
-		key int64
-	}
-	found := make([][]colKey, workers)
-	inParallel(workers, func(w int) {
-		mine := make([]colKey, 0, 2*kc*a.Cols/workers)
-		// Ties at a column's bound go to the first rows: kc of this
-		// worker's are enough.
-		ties := make([]int32, a.Cols)
-		var idx []int32
-		for b := w; b < chunks; b += workers {
-			lo, hi := chunkRows(b)
-			for i := lo; i < hi; i++ {
-				row := a.Cost[i*a.Cols : (i+1)*a.Cols]
-				idx = filterLEVec(row, bound, idx)
-				for _, j := range idx {
-					c := row[j]
-					if c == bound[j] {
-						if ties[j] == int32(kc) {
-							continue
-						}
-						ties[j]++
-					}
-					mine = append(mine, colKey{j, pack(int64(c), i)})
+			nb := 0 // bands with a value
+			for b := range chunks {
+				if c := bandMin[b*a.Cols+j]; c != Forbidden {
+					mins[nb] = c
+					nb++
 				}
 			}
-		}
-		found[w] = mine
-	})
-	// Each column's keys, counted first so that they share one array,
-	// then its kc smallest.
-	start := make([]int, a.Cols+1)
-	for _, mine := range found {
-		for _, f := range mine {
-			start[f.col+1]++
-		}
-	}
-	for j := range a.Cols {
-		start[j+1] += start[j]
-	}
-	all := make([]int64, start[a.Cols])
-	next := slices.Clone(start)
-	for _, mine := range found {
-		for _, f := range mine {
-			all[next[f.col]] = f.key
-			next[f.col]++
-		}
-	}
-	sc.colKeys = make([][]int64, a.Cols)
-	inParallel(workers, func(w int) {
-		var scratch []int64
-		for j := w; j < a.Cols; j += workers {
-			keys := all[start[j]:start[j+1]:start[j+1]]
-			if len(keys) > kc {
-				scratch = append(scratch[:0], keys...)
-				last := nthSmallest(scratch, kc-1)
-				keys = slices.DeleteFunc(keys, func(key int64) bool { return key > last })
+			bound, within := int32(Forbidden-1), nb
+			if nb > kc {
+				bound, within = countedBound(mins[:nb], kc), 0
+				for _, c := range mins[:nb] {
+					if c <= bound {
+						within++
+					}
+				}
+			}
+			keys := all[j*chunks : j*chunks : (j+1)*chunks]
+			for b := range chunks {
+				if c := bandMin[b*a.Cols+j]; c < bound || c == bound && (within <= 2*kc || len(keys) < kc) {
+					keys = append(keys, pack(int64(c), int(bandRow[b*a.Cols+j])))
+				}
 			}
 			sc.colKeys[j] = keys
 		}
 	})
 	return sc
 }
+
+// columnBands is how many bands of rows per column candidate the scan
+// keeps a cheapest row of: more bands, fewer of a column's cheapest rows
+// lost to sharing one.
+const columnBands = 4
 
 // inParallel calls f(w) for each of workers on its own goroutine and waits.
 func inParallel(workers int, f func(w int)) {

@@ -140,48 +140,26 @@ func filterLEOffGo(x, off []int32, limit, t int32, idx []int32) (n int) {
 	return n
 }
 
-// filterLEVec appends to idx the indexes j with x[j] ≤ bound[j], in order.
-func filterLEVec(x, bound []int32, idx []int32) []int32 {
-	full := len(x) &^ 7
-	idx = grow(idx, len(x))
-	n := 0
-	if full > 0 {
-		n = filterLEVecFull(x[:full], bound[:full], idx[:len(x)])
-	}
-	idx = idx[:n]
-	for j := full; j < len(x); j++ {
-		if x[j] <= bound[j] {
-			idx = append(idx, int32(j))
-		}
-	}
-	return idx
-}
-
-func filterLEVecGo(x, bound []int32, idx []int32) (n int) {
-	for j, c := range x {
-		if c <= bound[j] {
-			idx[n] = int32(j)
-			n++
-		}
-	}
-	return n
-}
-
-// minInto lowers each of mins to x's value at its index.
-func minInto(mins, x []int32) {
+// minInto lowers each of mins to x's value at its index where that is
+// smaller, and sets the index's entry of rows to row there.
+func minInto(mins, rows, x []int32, row int32) {
 	full := len(x) &^ 7
 	if full > 0 {
-		minIntoFull(mins[:full], x[:full])
+		minIntoFull(mins[:full], rows[:full], x[:full], row)
 	}
 	for j := full; j < len(x); j++ {
-		mins[j] = min(mins[j], x[j])
+		if x[j] < mins[j] {
+			mins[j], rows[j] = x[j], row
+		}
 	}
 }
 
-func minIntoGo(mins, x []int32) {
-	mins = mins[:len(x)]
+func minIntoGo(mins, rows, x []int32, row int32) {
+	mins, rows = mins[:len(x)], rows[:len(x)]
 	for j, c := range x {
-		mins[j] = min(mins[j], c)
+		if c < mins[j] {
+			mins[j], rows[j] = c, row
+		}
 	}
 }
 

@@ -9,7 +9,6 @@ var (
 	blockMinsOffFull = pick(blockMinsOffAVX2, blockMinsOffGo)
 	filterLEFull     = pick(filterLEAVX2, filterLEGo)
 	filterLEOffFull  = pick(filterLEOffAVX2, filterLEOffGo)
-	filterLEVecFull  = pick(filterLEVecAVX2, filterLEVecGo)
 	minIntoFull      = pick(minIntoAVX2, minIntoGo)
 	filterEQFull     = pick(filterEQAVX2, filterEQGo)
 )
@@ -34,10 +33,7 @@ func filterLEAVX2(x []int32, t, eq int32, idx []int32) (n, count int)
 func filterLEOffAVX2(x, off []int32, limit, t int32, idx []int32) (n int)
 
 //go:noescape
-func filterLEVecAVX2(x, bound []int32, idx []int32) (n int)
-
-//go:noescape
-func minIntoAVX2(mins, x []int32)
+func minIntoAVX2(mins, rows, x []int32, row int32)
 
 //go:noescape
 func filterEQAVX2(x []int32, v int32, most int, idx []int32) (n int)

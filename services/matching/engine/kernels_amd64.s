@@ -189,51 +189,29 @@ fodone:
 	VZEROUPPER
 	RET
 
-// func filterLEVecAVX2(x, bound []int32, idx []int32) (n int)
-TEXT ·filterLEVecAVX2(SB), NOSPLIT, $0-80
-	MOVQ x_base+0(FP), SI
-	MOVQ x_len+8(FP), CX
-	MOVQ bound_base+24(FP), R8
-	MOVQ idx_base+48(FP), DI
-	XORQ R9, R9
-	XORQ R10, R10
-fvloop:
-	CMPQ R10, CX
-	JAE fvdone
-	VMOVDQU (SI)(R10*4), Y0
-	VPCMPGTD (R8)(R10*4), Y0, Y2
-	VMOVMSKPS Y2, AX
-	XORL $0xFF, AX
-	JNZ fvbits
-fvnext:
-	ADDQ $8, R10
-	JMP fvloop
-fvbits:
-	BSFL AX, BX
-	LEAQ (R10)(BX*1), DX
-	MOVL DX, (DI)(R9*4)
-	INCQ R9
-	LEAL -1(AX), DX
-	ANDL DX, AX
-	JNZ fvbits
-	JMP fvnext
-fvdone:
-	MOVQ R9, n+72(FP)
-	VZEROUPPER
-	RET
-
-// func minIntoAVX2(mins, x []int32)
-TEXT ·minIntoAVX2(SB), NOSPLIT, $0-48
+// func minIntoAVX2(mins, rows, x []int32, row int32)
+TEXT ·minIntoAVX2(SB), NOSPLIT, $0-76
 	MOVQ mins_base+0(FP), DI
-	MOVQ x_base+24(FP), SI
-	MOVQ x_len+32(FP), CX
+	MOVQ rows_base+24(FP), R8
+	MOVQ x_base+48(FP), SI
+	MOVQ x_len+56(FP), CX
+	MOVL row+72(FP), AX
+	VMOVD AX, X13
+	VPBROADCASTD X13, Y13
 	XORQ R10, R10
 miloop:
 	CMPQ R10, CX
 	JAE midone
 	VMOVDQU (SI)(R10*4), Y0
-	VPMINSD (DI)(R10*4), Y0, Y0
+	VMOVDQU (DI)(R10*4), Y1
+	VPCMPGTD Y0, Y1, Y2 // mins > x: x is the new smallest
+	VPMINSD Y1, Y0, Y0
 	VMOVDQU Y0, (DI)(R10*4)
+	VMOVDQU (R8)(R10*4), Y3
+	VPXOR Y13, Y3, Y4 // rows ^= (rows ^ row) & new
+	VPAND Y2, Y4, Y4
+	VPXOR Y4, Y3, Y3
+	VMOVDQU Y3, (R8)(R10*4)
 	ADDQ $8, R10
 	JMP miloop
 midone:

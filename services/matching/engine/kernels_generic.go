@@ -7,7 +7,6 @@ var (
 	blockMinsOffFull = blockMinsOffGo
 	filterLEFull     = filterLEGo
 	filterLEOffFull  = filterLEOffGo
-	filterLEVecFull  = filterLEVecGo
 	minIntoFull      = minIntoGo
 	filterEQFull     = filterEQGo
 )

@@ -66,7 +66,6 @@ func TestKernels(t *testing.T) {
 		require.Equal(t, wc, gc, "trial %d: filterLE's count", trial)
 		require.Equal(t, want[:filterLEOffGo(x, off, limit, t1, want)], got[:filterLEOffFull(x, off, limit, t1, got)], "trial %d: filterLEOff", trial)
 		bound := values(n)
-		require.Equal(t, want[:filterLEVecGo(x, bound, want)], got[:filterLEVecFull(x, bound, got)], "trial %d: filterLEVec", trial)
 		most := r.IntN(n + 2)
 		wantEQ, gotEQ := make([]int32, n+8), make([]int32, n+8)
 		wn = filterEQGo(x, t1, most, wantEQ)
@@ -81,19 +80,23 @@ func TestKernels(t *testing.T) {
 		}
 		require.Equal(t, append([]int32{}, all[:min(most, len(all))]...), append([]int32{}, filterEQ(short, t1, most, nil)...), "trial %d: filterEQ's first ties", trial)
 		a, b := slices.Clone(bound), slices.Clone(bound)
-		minIntoGo(a, x)
-		minIntoFull(b, x)
+		ra, rb := values(n), values(n)
+		copy(rb, ra)
+		row := int32(r.Uint32())
+		minIntoGo(a, ra, x, row)
+		minIntoFull(b, rb, x, row)
 		require.Equal(t, a, b, "trial %d: minInto", trial)
+		require.Equal(t, ra, rb, "trial %d: minInto's rows", trial)
 	}
 }
 
 // withGoKernels makes the kernels their Go forms until t ends. The tests
 // that use it must not run in parallel.
 func withGoKernels(t *testing.T) {
-	b, bo, f, fo, fv, m, fe := blockMinsFull, blockMinsOffFull, filterLEFull, filterLEOffFull, filterLEVecFull, minIntoFull, filterEQFull
+	b, bo, f, fo, m, fe := blockMinsFull, blockMinsOffFull, filterLEFull, filterLEOffFull, minIntoFull, filterEQFull
 	t.Cleanup(func() {
-		blockMinsFull, blockMinsOffFull, filterLEFull, filterLEOffFull, filterLEVecFull, minIntoFull, filterEQFull = b, bo, f, fo, fv, m, fe
+		blockMinsFull, blockMinsOffFull, filterLEFull, filterLEOffFull, minIntoFull, filterEQFull = b, bo, f, fo, m, fe
 	})
 	blockMinsFull, blockMinsOffFull, filterLEFull = blockMinsGo, blockMinsOffGo, filterLEGo
-	filterLEOffFull, filterLEVecFull, minIntoFull, filterEQFull = filterLEOffGo, filterLEVecGo, minIntoGo, filterEQGo
+	filterLEOffFull, minIntoFull, filterEQFull = filterLEOffGo, minIntoGo, filterEQGo
 }
