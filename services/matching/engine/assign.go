@@ -725,10 +725,13 @@ func (s *solver) solveFromScratch() {
 	for i := range s.rowCol {
 		s.rowCol[i] = free
 		best, bestCol := s.a.Unassigned, int32(-1)
+		costs, v := s.edges.costs[i], s.v
 		for k, j := range s.edges.cols[i] {
-			if c := int64(s.edges.costs[i][k]) - s.v[j]; c < best {
-				best, bestCol = c, j
+			c := int64(costs[k]) - v[j]
+			if c < best {
+				bestCol = j
 			}
+			best = min(best, c)
 		}
 		s.u[i] = best
 		switch {
@@ -769,14 +772,13 @@ func (s *solver) reduceRows() {
 			for s.rowCol[i] == free && budget > 0 {
 				budget--
 				u1, u2, j1 := U, U, int32(-1)
+				costs, v := s.edges.costs[i], s.v
 				for k, j := range s.edges.cols[i] {
-					h := int64(s.edges.costs[i][k]) - s.v[j]
-					switch {
-					case h < u1:
-						u1, u2, j1 = h, u1, j
-					case h < u2:
-						u2 = h
+					h := int64(costs[k]) - v[j]
+					if h < u1 { // the best two without branches, as in the auction
+						j1 = j
 					}
+					u1, u2 = min(u1, h), min(u2, max(h, u1))
 				}
 				if j1 < 0 { // leaving it out is at least as cheap
 					s.u[i], s.rowCol[i] = U, unassigned
