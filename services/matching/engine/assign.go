@@ -972,7 +972,7 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 				risen = append(risen, int32(j))
 			}
 		}
-		usePFloor = len(risen) <= s.a.Cols/16
+		usePFloor = len(risen) <= s.a.Cols/4
 	}
 	var rose []int32 // columns whose dual rose since the last check
 	all := s.checked.u == nil
