@@ -697,7 +697,7 @@ type solver struct {
 
 func newSolver(a Assignment) *solver {
 	s := &solver{
-		a: a, cap: capacities(a), limit: Forbidden,
+		a: a, cap: capacities(a), limit: Forbidden, lo: math.MinInt32, hi: math.MaxInt32,
 		u: make([]int64, a.Rows), v: make([]int64, a.Cols),
 		rowCol: make([]int32, a.Rows), colRows: make([][]int32, a.Cols),
 		dist: make([]int64, a.Cols), pred: make([]int32, a.Cols), done: make([]bool, a.Cols),
@@ -984,9 +984,10 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 		}
 		all = len(rose) > s.a.Cols/16
 	}
+	off := newOffsets(s.v, s.lo, s.hi) // for the rows read in full
 	violations = make([][]int32, s.a.Rows)
 	var mu sync.Mutex
-	parallelRows(s.a.Rows, func(i int, _ *rowScan) {
+	parallelRows(s.a.Rows, func(i int, rs *rowScan) {
 		ui := s.u[i]
 		rowOK := ui <= U
 		switch c := s.rowCol[i]; {
@@ -1018,6 +1019,12 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 						bad = append(bad, j)
 					}
 				}
+			}
+		case readAll && off.add != nil:
+			// c-v < u is c+(-v) ≤ u-1, a kernel's filter.
+			if ui > math.MinInt32 {
+				rs.idx = filterLEOff(row, off.add, Forbidden, int32(min(ui-1, math.MaxInt32-1)), rs.idx)
+				bad = append(bad, rs.idx...)
 			}
 		case readAll:
 			for j, c := range row {
