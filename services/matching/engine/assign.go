@@ -232,7 +232,7 @@ func (e edgeSet) size() int {
 // cheapest returns each row's k cheapest allowed columns, rows in parallel.
 func cheapest(a Assignment, k int, limit int32) edgeSet {
 	e := edgeSet{cols: make([][]int32, a.Rows), costs: make([][]int32, a.Rows), all: a.Cols}
-	parallelRows(a.Rows, func(i int, rs *rowScan) {
+	parallelRows(a.Rows, a.Rows*a.Cols, func(i int, rs *rowScan) {
 		row := a.Cost[i*a.Cols : (i+1)*a.Cols]
 		cols, _ := kSmallest(row, k, limit, offsets{}, rotation(i, a.Cols), rs)
 		e.setRow(a, i, cols, rs)
@@ -617,10 +617,27 @@ func rotation(i, cols int) int {
 	return int(uint64(i) * 2654435761 % uint64(cols))
 }
 
-// parallelRows calls f for every row on up to GOMAXPROCS goroutines, each
-// with its own buffers for kSmallest.
-func parallelRows(rows int, f func(i int, rs *rowScan)) {
-	workers := min(runtime.GOMAXPROCS(0), max(rows/256, 1))
+// workersFor is how many goroutines a pass touching cells pairs gets: one
+// per parallelCells, at most GOMAXPROCS. Waking a second one costs tens of
+// microseconds at every pass, more than it saves on a small matrix (1k×1k
+// solves 15 % faster on one), while the 10k passes split well.
+func workersFor(cells int) int {
+	return min(runtime.GOMAXPROCS(0), max(cells/parallelCells, 1))
+}
+
+const parallelCells = 1 << 21
+
+// parallelRows calls f for every row of a pass touching cells pairs, on
+// workersFor(cells) goroutines, each with its own buffers for kSmallest.
+func parallelRows(rows, cells int, f func(i int, rs *rowScan)) {
+	workers := workersFor(cells)
+	if workers == 1 {
+		var rs rowScan
+		for i := range rows {
+			f(i, &rs)
+		}
+		return
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -987,7 +1004,7 @@ func (s *solver) certify() (violations [][]int32, ok bool) {
 	off := newOffsets(s.v, s.lo, s.hi) // for the rows read in full
 	violations = make([][]int32, s.a.Rows)
 	var mu sync.Mutex
-	parallelRows(s.a.Rows, func(i int, rs *rowScan) {
+	parallelRows(s.a.Rows, s.a.Rows*s.a.Cols, func(i int, rs *rowScan) {
 		ui := s.u[i]
 		rowOK := ui <= U
 		switch c := s.rowCol[i]; {
@@ -1347,7 +1364,7 @@ type matrixScan struct {
 // exact, the certificate covers every pair.
 func scanMatrix(a Assignment, k, kc int) matrixScan {
 	sc := matrixScan{rowCols: make([][]int32, a.Rows), floor: make([]int64, a.Rows), lo: math.MaxInt32, top: math.MinInt32}
-	workers := min(runtime.GOMAXPROCS(0), max(a.Rows/256, 1))
+	workers := workersFor(a.Rows * a.Cols)
 	bands := 0
 	if a.Rows < maxCols && kc > 0 {
 		bands = min(columnBands*kc, a.Rows)
@@ -1434,8 +1451,13 @@ func scanMatrix(a Assignment, k, kc int) matrixScan {
 // lost to sharing one.
 const columnBands = 4
 
-// inParallel calls f(w) for each of workers on its own goroutine and waits.
+// inParallel calls f(w) for each of workers on its own goroutine (one
+// worker: on this one) and waits.
 func inParallel(workers int, f func(w int)) {
+	if workers == 1 {
+		f(0)
+		return
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -1526,7 +1548,7 @@ func (sc matrixScan) edges(a Assignment, limit int32) edgeSet {
 		}
 	}
 	e := edgeSet{cols: make([][]int32, a.Rows), costs: make([][]int32, a.Rows), all: a.Cols}
-	parallelRows(a.Rows, func(i int, rs *rowScan) {
+	parallelRows(a.Rows, a.Rows*64, func(i int, rs *rowScan) { // a few dozen candidates a row
 		cols := sc.rowCols[i]
 		kept := cols[:0]
 		for _, j := range cols {
@@ -1574,7 +1596,7 @@ func (s *solver) addPricedCandidates() {
 	// with the over-demanded columns dearer still.
 	s.pfloor = make([]int64, s.a.Rows)
 	off := newOffsets(s.start, s.lo, min(s.hi, s.limit-1))
-	parallelRows(s.a.Rows, func(i int, rs *rowScan) {
+	parallelRows(s.a.Rows, s.a.Rows*s.a.Cols, func(i int, rs *rowScan) {
 		row := s.a.Cost[i*s.a.Cols : (i+1)*s.a.Cols]
 		more, floor := kSmallest(row, s.k, s.limit, off, rotation(i, s.a.Cols), rs)
 		s.pfloor[i] = floor
