@@ -530,43 +530,6 @@ func nthSmallest(x []int64, n int) int64 {
 	return x[n]
 }
 
-// rotated is column j counted from rot on, cyclically, of n columns.
-func rotated(j, rot, n int) int {
-	if j -= rot; j < 0 {
-		j += n
-	}
-	return j
-}
-
-// topK keeps the k smallest of the (value, id) pairs offered to it, as a
-// max-heap of packed keys. worst is the largest value it holds once full
-// (MaxInt64 before), so that callers skip larger values without a call.
-type topK struct {
-	h     []int64
-	k     int
-	worst int64
-}
-
-// offer adds (val, id) if it is among the k smallest so far.
-func (t *topK) offer(val int64, id int) { t.offerKey(pack(val, id)) }
-
-// offerKey adds a packed key if it is among the k smallest so far.
-func (t *topK) offerKey(key int64) {
-	switch {
-	case len(t.h) < t.k:
-		t.h = append(t.h, key)
-		siftUp(t.h, len(t.h)-1)
-	case key < t.h[0]:
-		t.h[0] = key
-		siftDown(t.h, 0)
-	default:
-		return
-	}
-	if len(t.h) == t.k {
-		t.worst = t.h[0] >> 24
-	}
-}
-
 // pack orders (value, column) pairs in one int64: value in the high bits,
 // column in the low 24 bits. Values beyond ±2^38 are clamped, which can
 // only make a candidate choice worse, never a result wrong: the
@@ -578,36 +541,6 @@ func pack(val int64, col int) int64 {
 }
 
 func unpackCol(key int64) int { return int(key & (1<<24 - 1)) }
-
-func siftUp(h []int64, i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if h[p] >= h[i] {
-			return
-		}
-		h[p], h[i] = h[i], h[p]
-		i = p
-	}
-}
-
-func siftDown(h []int64, i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		big := l
-		if r := l + 1; r < n && h[r] > h[l] {
-			big = r
-		}
-		if h[i] >= h[big] {
-			return
-		}
-		h[i], h[big] = h[big], h[i]
-		i = big
-	}
-}
 
 // rotation is row i's deterministic starting column for ties.
 func rotation(i, cols int) int {
