@@ -564,25 +564,12 @@ const parallelCells = 1 << 21
 // workersFor(cells) goroutines, each with its own buffers for kSmallest.
 func parallelRows(rows, cells int, f func(i int, rs *rowScan)) {
 	workers := workersFor(cells)
-	if workers == 1 {
+	inParallel(workers, func(w int) {
 		var rs rowScan
-		for i := range rows {
+		for i := w; i < rows; i += workers {
 			f(i, &rs)
 		}
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var rs rowScan
-			for i := w; i < rows; i += workers {
-				f(i, &rs)
-			}
-		}()
-	}
-	wg.Wait()
+	})
 }
 
 // Markers in solver.rowCol besides a column index.

@@ -3,6 +3,13 @@
 // AVX2 forms of the kernels in kernels.go; lengths are multiples of 8 (and
 // of bs). Y15 holds MaxInt32 in every lane where a kernel needs it.
 
+// BROADCAST puts the int32 argument arg in every lane of y (through AX
+// and x).
+#define BROADCAST(arg, x, y) \
+	MOVL arg, AX; \
+	VMOVD AX, x; \
+	VPBROADCASTD x, y
+
 // Y0 := the smallest lane of Y0 in every position of X0's low lane; AX := it.
 #define HMIN(Y0, X0, X1) \
 	VEXTRACTI128 $1, Y0, X1; \
@@ -65,9 +72,7 @@ TEXT ·blockMinsOffAVX2(SB), NOSPLIT, $0-88
 	MOVQ x_base+0(FP), SI
 	MOVQ x_len+8(FP), CX
 	MOVQ off_base+24(FP), R8
-	MOVL limit+48(FP), AX
-	VMOVD AX, X12
-	VPBROADCASTD X12, Y12
+	BROADCAST(limit+48(FP), X12, Y12)
 	MOVQ bs+56(FP), DX
 	MOVQ mins_base+64(FP), DI
 	VPCMPEQD Y15, Y15, Y15
@@ -94,16 +99,25 @@ bodone:
 	VZEROUPPER
 	RET
 
+// APPENDBITS appends to (DI)(R9*4) the index R10+b of each bit b set in
+// AX, counting them in R9, then jumps to next.
+#define APPENDBITS(loop, next) \
+loop: \
+	BSFL AX, BX; \
+	LEAQ (R10)(BX*1), DX; \
+	MOVL DX, (DI)(R9*4); \
+	INCQ R9; \
+	LEAL -1(AX), DX; \
+	ANDL DX, AX; \
+	JNZ loop; \
+	JMP next
+
 // func filterLEAVX2(x []int32, t, eq int32, idx []int32) (n, count int)
 TEXT ·filterLEAVX2(SB), NOSPLIT, $0-72
 	MOVQ x_base+0(FP), SI
 	MOVQ x_len+8(FP), CX
-	MOVL t+24(FP), AX
-	VMOVD AX, X14
-	VPBROADCASTD X14, Y14
-	MOVL eq+28(FP), AX
-	VMOVD AX, X13
-	VPBROADCASTD X13, Y13
+	BROADCAST(t+24(FP), X14, Y14)
+	BROADCAST(eq+28(FP), X13, Y13)
 	MOVQ idx_base+32(FP), DI
 	XORQ R9, R9 // n
 	XORQ R10, R10 // index of (SI)
@@ -121,15 +135,7 @@ flloop:
 flnext:
 	ADDQ $8, R10
 	JMP flloop
-flbits:
-	BSFL AX, BX
-	LEAQ (R10)(BX*1), DX
-	MOVL DX, (DI)(R9*4)
-	INCQ R9
-	LEAL -1(AX), DX
-	ANDL DX, AX
-	JNZ flbits
-	JMP flnext
+	APPENDBITS(flbits, flnext)
 fldone:
 	VEXTRACTI128 $1, Y12, X1
 	VPADDD X1, X12, X0
@@ -149,12 +155,8 @@ TEXT ·filterLEOffAVX2(SB), NOSPLIT, $0-88
 	MOVQ x_base+0(FP), SI
 	MOVQ x_len+8(FP), CX
 	MOVQ off_base+24(FP), R8
-	MOVL limit+48(FP), AX
-	VMOVD AX, X12
-	VPBROADCASTD X12, Y12
-	MOVL t+52(FP), AX
-	VMOVD AX, X13
-	VPBROADCASTD X13, Y13
+	BROADCAST(limit+48(FP), X12, Y12)
+	BROADCAST(t+52(FP), X13, Y13)
 	MOVQ idx_base+56(FP), DI
 	VPCMPEQD Y15, Y15, Y15
 	VPSRLD $1, Y15, Y14 // MaxInt32
@@ -175,15 +177,7 @@ fonext:
 	ADDQ $32, R8
 	ADDQ $8, R10
 	JMP foloop
-fobits:
-	BSFL AX, BX
-	LEAQ (R10)(BX*1), DX
-	MOVL DX, (DI)(R9*4)
-	INCQ R9
-	LEAL -1(AX), DX
-	ANDL DX, AX
-	JNZ fobits
-	JMP fonext
+	APPENDBITS(fobits, fonext)
 fodone:
 	MOVQ R9, n+80(FP)
 	VZEROUPPER
@@ -195,9 +189,7 @@ TEXT ·minIntoAVX2(SB), NOSPLIT, $0-76
 	MOVQ rows_base+24(FP), R8
 	MOVQ x_base+48(FP), SI
 	MOVQ x_len+56(FP), CX
-	MOVL row+72(FP), AX
-	VMOVD AX, X13
-	VPBROADCASTD X13, Y13
+	BROADCAST(row+72(FP), X13, Y13)
 	XORQ R10, R10
 miloop:
 	CMPQ R10, CX
@@ -222,9 +214,7 @@ midone:
 TEXT ·filterEQAVX2(SB), NOSPLIT, $0-72
 	MOVQ x_base+0(FP), SI
 	MOVQ x_len+8(FP), CX
-	MOVL v+24(FP), AX
-	VMOVD AX, X14
-	VPBROADCASTD X14, Y14
+	BROADCAST(v+24(FP), X14, Y14)
 	MOVQ most+32(FP), R11
 	MOVQ idx_base+40(FP), DI
 	XORQ R9, R9
@@ -242,15 +232,7 @@ feloop:
 fenext:
 	ADDQ $8, R10
 	JMP feloop
-febits:
-	BSFL AX, BX
-	LEAQ (R10)(BX*1), DX
-	MOVL DX, (DI)(R9*4)
-	INCQ R9
-	LEAL -1(AX), DX
-	ANDL DX, AX
-	JNZ febits
-	JMP fenext
+	APPENDBITS(febits, fenext)
 fedone:
 	MOVQ R9, n+64(FP)
 	VZEROUPPER
