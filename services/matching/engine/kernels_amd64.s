@@ -10,7 +10,7 @@
 	VMOVD AX, x; \
 	VPBROADCASTD x, y
 
-// Y0 := the smallest lane of Y0 in every position of X0's low lane; AX := it.
+// X0's lowest lane := the smallest lane of Y0 (X1 is scratch).
 #define HMIN(Y0, X0, X1) \
 	VEXTRACTI128 $1, Y0, X1; \
 	VPMINSD X1, X0, X0; \
