@@ -300,11 +300,12 @@ const arenaChunk = 1 << 14
 // no column left out is below it.
 //
 // It reads the row twice rather than keep a heap of the best so far: a
-// first pass takes the minimum of each of about 2k blocks, and the k-th
-// smallest of those minima bounds the k-th smallest value from above (k
-// blocks hold a value at most that large), so the second pass collects
-// the few values up to it, about 1.4k on random costs, and a selection
-// keeps the k smallest. Both passes are vector kernels (kernels.go).
+// first pass takes the minimum of each of about 2k blocks, and any value
+// that k of those minima are at most bounds the k-th smallest value from
+// above (k blocks hold a value that large or smaller; countedBound finds
+// one), so the second pass collects the few values up to it, about 1.4k
+// on random costs, and a selection keeps the k smallest. Both passes are
+// vector kernels (kernels.go).
 func kSmallest(row []int32, k int, limit int32, off offsets, rot int, rs *rowScan) (cols []int32, floor int64) {
 	n := len(row)
 	floor = math.MaxInt64
@@ -486,8 +487,8 @@ func countedBound(x []int32, k int) int32 {
 }
 
 // nthSmallest returns the n-th smallest of x (from 0), reordering x: a
-// quickselect with the median of three as pivot, partitioning without
-// branches on the values, which on random keys mispredict half the time.
+// quickselect with the median of three as pivot and a Lomuto partition
+// that moves every value instead of branching on it.
 func nthSmallest(x []int64, n int) int64 {
 	lo, hi := 0, len(x) // x[lo:hi] holds the n-th smallest
 	for hi-lo > 12 {
