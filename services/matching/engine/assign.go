@@ -1261,9 +1261,9 @@ func columnDominated(a Assignment) bool {
 	return spread/cols > 1.5*variance/(perCol/cols)
 }
 
-// matrixScan is what a pass over the matrix learns (a second one for the
-// columns): each row's k cheapest allowed columns, each column's kc
-// cheapest rows, the smallest and the largest cost with how often the
+// matrixScan is what the pass over the matrix learns: each row's k
+// cheapest allowed columns, each column's candidate rows (see
+// scanMatrix), the smallest and the largest cost with how often the
 // largest occurs. Costs of the background (see background) may be among
 // them until edges leaves them out.
 type matrixScan struct {
@@ -1280,9 +1280,9 @@ type matrixScan struct {
 // taken in bands of consecutive rows, columnBands·kc of them when the
 // columns' candidates are wanted: per band and column the pass keeps the
 // band's cheapest row, and a column's candidates are the cheapest rows of
-// its kc cheapest bands. That is nearly its kc cheapest rows (two of them
-// seldom share a band) for a comparison per pair; candidates need not be
-// exact, the certificate covers every pair.
+// its cheapest bands, kc to 2kc of them. That is nearly its kc cheapest
+// rows (two of them seldom share a band) for a comparison per pair;
+// candidates need not be exact, the certificate covers every pair.
 func scanMatrix(a Assignment, k, kc int) matrixScan {
 	sc := matrixScan{rowCols: make([][]int32, a.Rows), floor: make([]int64, a.Rows), lo: math.MaxInt32, top: math.MinInt32}
 	workers := workersFor(a.Rows * a.Cols)
