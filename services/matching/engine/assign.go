@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -447,8 +448,8 @@ func kSmallest(row []int32, k int, limit int32, off offsets, rot int, rs *rowSca
 	return cols, floor
 }
 
-// insertionSort sorts a short, nearly sorted x.
-func insertionSort(x []int32) {
+// insertionSort sorts a short or nearly sorted x.
+func insertionSort[T cmp.Ordered](x []T) {
 	for i := 1; i < len(x); i++ {
 		for j := i; j > 0 && x[j] < x[j-1]; j-- {
 			x[j], x[j-1] = x[j-1], x[j]
@@ -523,11 +524,7 @@ func nthSmallest(x []int64, n int) int64 {
 		}
 		lo = eq
 	}
-	for i := lo + 1; i < hi; i++ { // insertion sort of the rest
-		for j := i; j > lo && x[j] < x[j-1]; j-- {
-			x[j], x[j-1] = x[j-1], x[j]
-		}
-	}
+	insertionSort(x[lo:hi]) // the rest
 	return x[n]
 }
 
@@ -1567,10 +1564,6 @@ func (s *solver) auctionPrices() (entry []int64, held []int32) {
 		}
 		update(int32(j))
 	}
-	most := int32(0) // the most places of a column
-	for _, c := range s.cap {
-		most = max(most, c)
-	}
 	U := s.a.Unassigned
 	queue := make([]int32, s.a.Rows)
 	for i := range queue {
@@ -1591,9 +1584,7 @@ func (s *solver) auctionPrices() (entry []int64, held []int32) {
 				best = j
 			}
 			h1, h2 = min(h1, h), min(h2, max(h, h1))
-			if most > 1 { // the column's next place competes too
-				h2 = min(h2, max(h1, c+second[j]))
-			}
+			h2 = min(h2, max(h1, c+second[j])) // the column's next place competes too
 		}
 		if best < 0 {
 			continue // leaving the row out is cheapest
