@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -374,13 +376,59 @@ func (p *process) logTail() string {
 }
 
 // freeAddr returns a loopback address with a port that was free a moment
-// ago.
+// ago and that nothing else will take meanwhile: it lies below the
+// kernel's ephemeral range, so no outgoing connection and no listener on
+// port 0 (other test packages run alongside) can be given it, and this
+// process never hands the same port out twice. A port inside the range
+// was taken by a concurrent connection between the check and the
+// service's bind in one CI run ("bind: address already in use").
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	low := ephemeralLow()
+	for range 1000 {
+		port := 0
+		if low > firstPort {
+			port = firstPort + mathrand.IntN(low-firstPort)
+			if portsGiven[port] {
+				continue
+			}
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		addr := l.Addr().(*net.TCPAddr)
+		l.Close()
+		portsGiven[addr.Port] = true
+		return addr.String()
+	}
+	t.Fatal("no free loopback port below the ephemeral range")
+	return ""
+}
+
+// firstPort is the lowest port freeAddr picks.
+const firstPort = 20000
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+// ephemeralLow is the first port of the kernel's ephemeral range, or 0
+// when it cannot be read (freeAddr then asks the kernel for any port).
+func ephemeralLow() int {
+	raw, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(raw))
+	if len(fields) == 0 {
+		return 0
+	}
+	low, _ := strconv.Atoi(fields[0])
+	return low
 }
 
 func randomHex(n int) string {
