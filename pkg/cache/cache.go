@@ -19,6 +19,10 @@ import (
 type Cache interface {
 	// Get returns the value of key and whether it was found.
 	Get(ctx context.Context, key string) ([]byte, bool, error)
+	// GetPrefix is Get of at most the first n bytes of the value, for
+	// readers that need only the start of a large value. An empty value
+	// reads as missing.
+	GetPrefix(ctx context.Context, key string, n int) ([]byte, bool, error)
 	// Set stores value under key for ttl.
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	// Delete removes keys; missing keys are not an error.
@@ -58,6 +62,19 @@ func (r *Redis) Get(ctx context.Context, key string) ([]byte, bool, error) {
 		return nil, false, r.failed("get", err)
 	}
 	return v, true, nil
+}
+
+// GetPrefix blocks for one round trip (GETRANGE), or none while Redis is
+// skipped.
+func (r *Redis) GetPrefix(ctx context.Context, key string, n int) ([]byte, bool, error) {
+	if err := r.skip(); err != nil {
+		return nil, false, err
+	}
+	v, err := r.client.GetRange(ctx, r.prefix+key, 0, int64(n)-1).Bytes()
+	if err != nil {
+		return nil, false, r.failed("getrange", err)
+	}
+	return v, len(v) > 0, nil
 }
 
 // Set blocks for one round trip, or none while Redis is skipped.
@@ -128,6 +145,15 @@ func (m *Memory) Get(_ context.Context, key string) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	return append([]byte(nil), e.value...), true, nil
+}
+
+// GetPrefix never blocks on I/O.
+func (m *Memory) GetPrefix(ctx context.Context, key string, n int) ([]byte, bool, error) {
+	v, ok, err := m.Get(ctx, key)
+	if len(v) > n {
+		v = v[:n]
+	}
+	return v, ok && len(v) > 0, err
 }
 
 // Set never blocks on I/O.

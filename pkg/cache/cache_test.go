@@ -42,6 +42,17 @@ func TestConformance(t *testing.T) {
 			v, _, _ = c.Get(ctx, "a")
 			require.Equal(t, []byte("2"), v, "set overwrites")
 
+			require.NoError(t, c.Set(ctx, "long", []byte("abcdef"), time.Minute))
+			for n, want := range map[int]string{1: "a", 3: "abc", 6: "abcdef", 100: "abcdef"} {
+				v, ok, err := c.GetPrefix(ctx, "long", n)
+				require.NoError(t, err)
+				require.True(t, ok)
+				require.Equal(t, want, string(v), "the first %d bytes", n)
+			}
+			_, ok, err = c.GetPrefix(ctx, "missing", 10)
+			require.NoError(t, err)
+			require.False(t, ok)
+
 			require.NoError(t, c.Set(ctx, "short", []byte("x"), 50*time.Millisecond))
 			testkit.Eventually(t, 5*time.Second, func() bool {
 				_, ok, err := c.Get(ctx, "short")

@@ -27,7 +27,7 @@ import (
 )
 
 // startCandidates is start with the candidate cache c.
-func startCandidates(t *testing.T, url string, c cache.Cache) *service {
+func startCandidates(t testing.TB, url string, c cache.Cache) *service {
 	t.Helper()
 	h := servicetest.Start(t, func(ctx context.Context, lis net.Listener, env platform.Env) error {
 		env.Cache = c

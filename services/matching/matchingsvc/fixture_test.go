@@ -28,7 +28,7 @@ func personID(participantID string) string { return "person-" + participantID }
 // seed publishes a program in state ENROLLING and its members' people and
 // enrolments, and waits until the projection has them all. It returns the
 // program's epoch then.
-func (s *service) seed(t *testing.T, tenant, programID string, typ participantv1.ProgramType, members []member) int64 {
+func (s *service) seed(t testing.TB, tenant, programID string, typ participantv1.ProgramType, members []member) int64 {
 	t.Helper()
 	program := &participantv1.Program{Id: programID, Type: typ, State: participantv1.ProgramState_PROGRAM_STATE_ENROLLING,
 		DefaultMentorCapacity: 1, MaxMentorCapacity: 5, ManagerSubjects: []string{servicetest.Subject(tenant)}}

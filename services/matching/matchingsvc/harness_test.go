@@ -31,7 +31,7 @@ type service struct {
 
 // start runs the matching service on the database at url with cfg (its
 // DatabaseURL is set here).
-func start(t *testing.T, url string, cfg matchingsvc.Config) *service {
+func start(t testing.TB, url string, cfg matchingsvc.Config) *service {
 	t.Helper()
 	cfg.DatabaseURL = url
 	h := servicetest.Start(t, func(ctx context.Context, lis net.Listener, env platform.Env) error {
@@ -45,7 +45,7 @@ func start(t *testing.T, url string, cfg matchingsvc.Config) *service {
 
 // publish puts one participant-service event into the stream as its relay
 // would, with ce-id eventID (a new one when empty), and returns the id.
-func (s *service) publish(t *testing.T, tenant, aggregate, id, typ string, payload proto.Message, eventID string) string {
+func (s *service) publish(t testing.TB, tenant, aggregate, id, typ string, payload proto.Message, eventID string) string {
 	t.Helper()
 	if eventID == "" {
 		eventID = testkit.RandomName("ev")
@@ -68,7 +68,7 @@ func (s *service) publish(t *testing.T, tenant, aggregate, id, typ string, paylo
 
 // waitEpoch waits until the program's epoch is at least want: the
 // consumer has applied the events published before.
-func (s *service) waitEpoch(t *testing.T, tenant, programID string, want int64) {
+func (s *service) waitEpoch(t testing.TB, tenant, programID string, want int64) {
 	t.Helper()
 	testkit.Eventually(t, servicetest.WaitFor, func() bool {
 		e, err := s.store.Epoch(t.Context(), tenant, programID)
