@@ -30,8 +30,11 @@ const (
 	// redelivers; a message's handler gets this long to finish.
 	ackWait = 30 * time.Second
 	// pullBatch bounds the messages buffered in the client: on a crash they
-	// are redelivered only after ackWait.
-	pullBatch    = 100
+	// are redelivered only after ackWait. It also bounds a batch.
+	pullBatch = 100
+	// batchGap is how long a batch waits for one more message: the
+	// messages of a backlog arrive microseconds apart.
+	batchGap     = time.Millisecond
 	nakBaseDelay = 250 * time.Millisecond
 	nakMaxDelay  = time.Minute
 )
@@ -101,7 +104,9 @@ func (c ConsumerConfig) withDefaults() ConsumerConfig {
 
 // Consumer applies the events of a durable JetStream pull consumer to a
 // database, each exactly once in effect thanks to the inbox table. Messages
-// are handled one at a time, in stream order.
+// are handled in stream order; those that arrive together (a backlog) are
+// applied up to 100 in one transaction, so that a commit is not paid per
+// event.
 type Consumer struct {
 	db      *sqlstore.DB
 	js      jetstream.JetStream
@@ -136,7 +141,7 @@ func NewConsumer(db *sqlstore.DB, js jetstream.JetStream, cfg ConsumerConfig, h 
 		c.log.Warn("eventbus: create metric", "error", err)
 	}
 	c.duration, err = meter.Float64Histogram("eventbus.consumer.duration",
-		metric.WithDescription("Time to process one message, transaction included."),
+		metric.WithDescription("Time from receipt to acknowledgement of one message; the messages of a batch share one transaction."),
 		metric.WithUnit("s"))
 	if err != nil {
 		c.log.Warn("eventbus: create metric", "error", err)
@@ -219,8 +224,24 @@ func (c *Consumer) consume(ctx context.Context) error {
 		case err != nil:
 			return fmt.Errorf("nats: next message: %w", err)
 		}
-		c.process(ctx, msg)
+		c.processBatch(ctx, gather(iter, msg))
 	}
+}
+
+// gather returns first and the messages that follow it within batchGap
+// of each other, up to pullBatch.
+func gather(iter jetstream.MessagesContext, first jetstream.Msg) []jetstream.Msg {
+	batch := []jetstream.Msg{first}
+	for len(batch) < pullBatch {
+		// A timeout ends the batch; any other error shows again at the
+		// consume loop's next call.
+		msg, err := iter.Next(jetstream.NextMaxWait(batchGap))
+		if err != nil {
+			break
+		}
+		batch = append(batch, msg)
+	}
+	return batch
 }
 
 // handBack naks the messages buffered in the client so that another
@@ -236,43 +257,94 @@ func (c *Consumer) handBack(iter jetstream.MessagesContext) {
 	}
 }
 
-// process handles one message and acknowledges it. A message already
-// received finishes even when ctx is cancelled: its handler gets up to the
-// ack wait, after which JetStream would redeliver it anyway.
-func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
-	start := time.Now()
+// processBatch applies msgs in one transaction and acknowledges them. If
+// any of them fails, the transaction is rolled back and each is applied
+// in a transaction of its own, so that one failing event delays only
+// itself. Messages already received finish even when ctx is cancelled:
+// the handlers get up to the ack wait, after which JetStream would
+// redeliver them anyway.
+func (c *Consumer) processBatch(ctx context.Context, msgs []jetstream.Msg) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackWait)
 	defer cancel()
-	meta, metaErr := msg.Metadata()
-	if metaErr != nil {
-		// Only the id fallback and the retry delay need it.
-		c.log.Warn("eventbus: message metadata", "subject", msg.Subject(), "error", metaErr)
+	ds := make([]*delivery, len(msgs))
+	for i, msg := range msgs {
+		ds[i] = c.receive(ctx, msg)
 	}
-	m := c.message(msg, meta)
+	if len(ds) > 1 {
+		duplicates := make([]bool, len(ds))
+		err := c.inTx(ctx, func(tx *sql.Tx) (err error) {
+			for i, d := range ds {
+				if duplicates[i], err = c.apply(d.ctx, tx, d.m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			for i, d := range ds {
+				c.finish(d, duplicates[i], nil)
+			}
+			return
+		}
+		c.log.Debug("eventbus: batch failed; applying its events one by one", "events", len(ds), "error", err)
+	}
+	for _, d := range ds {
+		var duplicate bool
+		err := c.inTx(d.ctx, func(tx *sql.Tx) (err error) {
+			duplicate, err = c.apply(d.ctx, tx, d.m)
+			return err
+		})
+		c.finish(d, duplicate, err)
+	}
+}
+
+// delivery is one message being processed: its event, its trace span.
+type delivery struct {
+	msg   jetstream.Msg
+	meta  *jetstream.MsgMetadata
+	m     Message
+	ctx   context.Context
+	span  trace.Span
+	start time.Time
+}
+
+// receive reads msg and starts its span in the producer's trace.
+func (c *Consumer) receive(ctx context.Context, msg jetstream.Msg) *delivery {
+	d := &delivery{msg: msg, start: time.Now()}
+	meta, err := msg.Metadata()
+	if err != nil {
+		// Only the id fallback and the retry delay need it.
+		c.log.Warn("eventbus: message metadata", "subject", msg.Subject(), "error", err)
+	}
+	d.meta, d.m = meta, c.message(msg, meta)
 	ctx = otel.GetTextMapPropagator().Extract(ctx, headerCarrier(msg.Headers()))
-	ctx, span := c.tracer.Start(ctx, "process "+c.cfg.Name,
+	d.ctx, d.span = c.tracer.Start(ctx, "process "+c.cfg.Name,
 		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(
 			attribute.String("messaging.system", "nats"),
 			attribute.String("messaging.operation.type", "process"),
-			attribute.String("messaging.destination.name", m.Subject),
+			attribute.String("messaging.destination.name", d.m.Subject),
 			attribute.String("messaging.consumer.group.name", c.cfg.Name),
-			attribute.String("messaging.message.id", m.ID),
-			attribute.String("cloudevents.event_type", m.Type),
+			attribute.String("messaging.message.id", d.m.ID),
+			attribute.String("cloudevents.event_type", d.m.Type),
 		))
-	defer span.End()
-	log := c.log.With("event_id", m.ID, "subject", m.Subject)
+	return d
+}
 
+// finish acknowledges d after its transaction committed (err nil), or
+// asks for a delayed redelivery, and ends its span.
+func (c *Consumer) finish(d *delivery, duplicate bool, err error) {
+	defer d.span.End()
+	log := c.log.With("event_id", d.m.ID, "subject", d.m.Subject)
 	outcome := "handled"
-	duplicate, err := c.apply(ctx, m)
 	switch {
 	case err != nil:
 		outcome = "failed"
-		span.RecordError(err)
-		span.SetStatus(codes.Error, "handler failed")
+		d.span.RecordError(err)
+		d.span.SetStatus(codes.Error, "handler failed")
 		var delivered uint64 = 1
-		if meta != nil {
-			delivered = meta.NumDelivered
+		if d.meta != nil {
+			delivered = d.meta.NumDelivered
 		}
 		delay := nakDelay(delivered)
 		if int(delivered) >= c.cfg.MaxDeliver {
@@ -281,7 +353,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 		} else {
 			log.Warn("eventbus: event failed; redelivering", "error", err, "deliveries", delivered, "retry_in", delay)
 		}
-		if err := msg.NakWithDelay(delay); err != nil {
+		if err := d.msg.NakWithDelay(delay); err != nil {
 			log.Warn("eventbus: nak", "error", err)
 		}
 	default:
@@ -291,32 +363,40 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 		}
 		// After the commit: a lost ack only causes a redelivery, which the
 		// inbox recognises.
-		if err := msg.Ack(); err != nil {
+		if err := d.msg.Ack(); err != nil {
 			log.Warn("eventbus: ack", "error", err)
 		}
 	}
 	attrs := metric.WithAttributes(attribute.String("messaging.consumer.group.name", c.cfg.Name),
 		attribute.String("outcome", outcome))
-	c.messages.Add(ctx, 1, attrs)
-	c.duration.Record(ctx, time.Since(start).Seconds(), attrs)
+	c.messages.Add(d.ctx, 1, attrs)
+	c.duration.Record(d.ctx, time.Since(d.start).Seconds(), attrs)
 }
 
-// apply records m in the inbox and runs the handler in one transaction. It
-// reports duplicate when the inbox already had the event; the handler is
-// not called then.
-func (c *Consumer) apply(ctx context.Context, m Message) (duplicate bool, err error) {
+// inTx runs fn in a transaction and commits it, or rolls it back when fn
+// fails.
+func (c *Consumer) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}
+
+// apply records m in the inbox and runs the handler, in tx. It reports
+// duplicate when the inbox already had the event; the handler is not
+// called then.
+func (c *Consumer) apply(ctx context.Context, tx *sql.Tx, m Message) (duplicate bool, err error) {
 	if m.ID == "" {
 		return false, errors.New("eventbus: message without an id")
 	}
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("db: begin: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
 	res, err := tx.ExecContext(ctx, `INSERT INTO inbox (consumer, event_id, received_at) VALUES ($1, $2, $3)
 		ON CONFLICT (consumer, event_id) DO NOTHING`, c.cfg.Name, m.ID, time.Now().UTC())
 	if err != nil {
@@ -326,16 +406,13 @@ func (c *Consumer) apply(ctx context.Context, m Message) (duplicate bool, err er
 	if err != nil {
 		return false, fmt.Errorf("db: insert inbox: %w", err)
 	}
-	duplicate = n == 0
-	if !duplicate {
-		if err = c.handler(ctx, tx, m); err != nil {
-			return false, fmt.Errorf("handler: %w", err)
-		}
+	if n == 0 {
+		return true, nil
 	}
-	if err = tx.Commit(); err != nil {
-		return false, fmt.Errorf("db: commit: %w", err)
+	if err := c.handler(ctx, tx, m); err != nil {
+		return false, fmt.Errorf("handler: %w", err)
 	}
-	return duplicate, nil
+	return false, nil
 }
 
 // message turns a JetStream message into a Message, filling the attributes

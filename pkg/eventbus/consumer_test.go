@@ -247,6 +247,39 @@ func TestConsumer_HandlerErrorRollsBackAndRedelivers(t *testing.T) {
 	})
 }
 
+// TestConsumer_AFailingEventInABacklogDelaysOnlyItself: a backlog is
+// applied in batches; one event failing twice rolls its batch back, and
+// every event still takes effect exactly once, in an inbox of all.
+func TestConsumer_AFailingEventInABacklogDelaysOnlyItself(t *testing.T) {
+	t.Parallel()
+	testkit.Stores(t, func(t *testing.T, url string) {
+		t.Parallel()
+		db, _, js := setup(t, url)
+		createAppliedTable(t, db)
+		const n = 250
+		rec := &recorder{fail: map[string]int{"evt-120": 2}}
+		want, ids := map[string]int{}, []string{}
+		for i := range n {
+			id := fmt.Sprintf("evt-%03d", i)
+			publish(t, js, "tandem.acme.participant.enrolled", nats.Header{"ce-id": {id}}, nil)
+			want[id] = 1
+			ids = append(ids, id)
+		}
+
+		cfg := eventbus.ConsumerConfig{Name: "backlog", MaxDeliver: 5, Logger: testLogger(t)}
+		stop := runInBackground(t, eventbus.NewConsumer(db, js, cfg, rec.handle).Run)
+		testkit.Eventually(t, waitFor, func() bool { return consumerDone(t, js, eventbus.DefaultStream, "backlog", n) },
+			"consumer did not acknowledge the backlog")
+		stop()
+
+		if diff := cmp.Diff(want, appliedByID(t, db)); diff != "" {
+			t.Errorf("committed effects per event (-want +got):\n%s", diff)
+		}
+		require.Equal(t, ids, inboxIDs(t, db, "backlog"))
+		require.GreaterOrEqual(t, rec.callsByID()["evt-120"], 3, "the failing event was retried until it succeeded")
+	})
+}
+
 func TestConsumer_WaitsForTheStreamAndResumesAfterRestart(t *testing.T) {
 	t.Parallel()
 	db := openDB(t, testkit.SQLiteURL(t))
@@ -280,4 +313,41 @@ func TestConsumer_RejectsInvalidName(t *testing.T) {
 		c := eventbus.NewConsumer(db, js, eventbus.ConsumerConfig{Name: name}, (&recorder{}).handle)
 		require.Error(t, c.Run(context.Background()), "name %q", name)
 	}
+}
+
+// BenchmarkConsumer publishes b.N events, then measures how fast a
+// consumer applies the backlog, each event writing one row as a
+// projection would.
+func BenchmarkConsumer(b *testing.B) {
+	benchStores(b, func(b *testing.B, url string) {
+		db, _, js := setup(b, url)
+		createAppliedTable(b, db)
+		for i := range b.N {
+			id := fmt.Sprintf("evt-%d", i)
+			msg := nats.NewMsg("tandem.acme.participant.enrolled")
+			msg.Header.Set("ce-id", id)
+			msg.Data = []byte(id)
+			_, err := js.PublishMsgAsync(msg)
+			require.NoError(b, err)
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-time.After(time.Minute):
+			b.Fatal("publishing the backlog took over a minute")
+		}
+		rec := &recorder{}
+		cfg := eventbus.ConsumerConfig{Name: "bench", Logger: testLogger(b)}
+
+		b.ResetTimer()
+		start := time.Now()
+		stop := runInBackground(b, eventbus.NewConsumer(db, js, cfg, rec.handle).Run)
+		testkit.Eventually(b, 10*time.Minute, func() bool { return consumerDone(b, js, eventbus.DefaultStream, "bench", uint64(b.N)) },
+			"backlog not applied")
+		elapsed := time.Since(start)
+		b.StopTimer()
+		stop()
+
+		require.Len(b, appliedByID(b, db), b.N)
+		b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	})
 }
