@@ -272,7 +272,7 @@ func (c *Consumer) processBatch(ctx context.Context, msgs []jetstream.Msg) {
 	}
 	if len(ds) > 1 {
 		duplicates := make([]bool, len(ds))
-		err := c.inTx(ctx, func(tx *sql.Tx) (err error) {
+		err := c.db.InTx(ctx, func(tx *sql.Tx) (err error) {
 			for i, d := range ds {
 				if duplicates[i], err = c.apply(d.ctx, tx, d.m); err != nil {
 					return err
@@ -290,7 +290,7 @@ func (c *Consumer) processBatch(ctx context.Context, msgs []jetstream.Msg) {
 	}
 	for _, d := range ds {
 		var duplicate bool
-		err := c.inTx(d.ctx, func(tx *sql.Tx) (err error) {
+		err := c.db.InTx(d.ctx, func(tx *sql.Tx) (err error) {
 			duplicate, err = c.apply(d.ctx, tx, d.m)
 			return err
 		})
@@ -371,23 +371,6 @@ func (c *Consumer) finish(d *delivery, duplicate bool, err error) {
 		attribute.String("outcome", outcome))
 	c.messages.Add(d.ctx, 1, attrs)
 	c.duration.Record(d.ctx, time.Since(d.start).Seconds(), attrs)
-}
-
-// inTx runs fn in a transaction and commits it, or rolls it back when fn
-// fails.
-func (c *Consumer) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("db: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
-	}
-	return nil
 }
 
 // apply records m in the inbox and runs the handler, in tx. It reports
