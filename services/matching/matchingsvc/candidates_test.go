@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,15 +91,28 @@ func TestCandidatesServedFromRedis(t *testing.T) {
 	require.InDelta(t, 12.34, second.GetCandidates()[0].GetScore(), 1e-9, "served from Redis")
 	require.Len(t, second.GetCandidates(), 2, "k cuts the cached list")
 
+	// An entry whose first candidate is longer than the start a look-up
+	// reads is read whole, still from Redis.
+	long := strings.Repeat("a long explanation ", 2000)
+	doctored["candidates"].([]any)[0].(map[string]any)["factors"].([]any)[0].(map[string]any)["explanation"] = long
+	data, err = json.Marshal(doctored)
+	require.NoError(t, err)
+	require.NoError(t, client.Set(t.Context(), key, data, time.Minute).Err())
+	third, err := s.client.ListCandidates(ctx, &matchingv1.ListCandidatesRequest{ProgramId: programID, ParticipantId: "e1"})
+	require.NoError(t, err)
+	require.InDelta(t, 12.34, third.GetCandidates()[0].GetScore(), 1e-9, "served from Redis")
+	require.Equal(t, long, third.GetCandidates()[0].GetFactors()[0].GetExplanation())
+	require.Equal(t, []string{"m-a", "m-b", "m-c"}, candidateIDs(third))
+
 	// m-a withdraws: a new epoch, a new key, a fresh list without m-a.
 	withdrawn := enrolment(programID, candidatePool[0])
 	withdrawn.State = participantv1.ParticipantState_PARTICIPANT_STATE_WITHDRAWN
 	s.publish(t, tenant, "participant", "m-a", "withdrawn", &eventsv1.ParticipantWithdrawn{Participant: withdrawn}, "")
 	s.waitEpoch(t, tenant, programID, epoch+1)
-	third, err := s.client.ListCandidates(ctx, &matchingv1.ListCandidatesRequest{ProgramId: programID, ParticipantId: "e1"})
+	after, err := s.client.ListCandidates(ctx, &matchingv1.ListCandidatesRequest{ProgramId: programID, ParticipantId: "e1"})
 	require.NoError(t, err)
-	require.Equal(t, []string{"m-b", "m-c"}, candidateIDs(third))
-	require.Equal(t, epoch+1, third.GetEpoch())
+	require.Equal(t, []string{"m-b", "m-c"}, candidateIDs(after))
+	require.Equal(t, epoch+1, after.GetEpoch())
 
 	// The other direction: a mentor's candidates are mentees.
 	mentor, err := s.client.ListCandidates(ctx, &matchingv1.ListCandidatesRequest{ProgramId: programID, ParticipantId: "m-b"})

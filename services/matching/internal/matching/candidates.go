@@ -136,9 +136,8 @@ const candidateBytes = 2 << 10
 func (c *Candidates) cached(ctx context.Context, key string, k int) ([]Candidate, bool) {
 	limit := (k + 1) * candidateBytes
 	data, ok, err := c.cache.GetPrefix(ctx, key, limit)
-	if err == nil && ok && len(data) == limit {
-		var top []Candidate
-		if top, err = decodeTop(data, k); err == nil {
+	if err == nil && ok && len(data) == limit { // a start, maybe too short
+		if top, err := decodeTop(data, k); err == nil {
 			return top, true
 		}
 		data, ok, err = c.cache.Get(ctx, key)
