@@ -9,10 +9,10 @@ import (
 	"github.com/tandem-oss/tandem/services/matching/internal/matching"
 )
 
-// Participants finds a projected participant, for the object rules; the
-// SQL store implements it.
+// Participants finds a projected participant's program and person, for
+// the object rules; the SQL store implements it.
 type Participants interface {
-	Participant(ctx context.Context, tenant, id string) (matching.Participant, matching.Person, bool, error)
+	ParticipantRef(ctx context.Context, tenant, id string) (programID, personID string, err error)
 }
 
 // Objects declares what each RPC acts on, for the object-level rules the
@@ -171,11 +171,11 @@ func (r objectRules) participant(ctx context.Context, id string) (auth.Object, e
 	if err != nil {
 		return auth.Object{}, err
 	}
-	p, _, _, err := r.participants.Participant(ctx, tenant, id)
+	programID, personID, err := r.participants.ParticipantRef(ctx, tenant, id)
 	if err != nil {
 		return auth.Object{}, err
 	}
-	return auth.Object{ProgramID: p.ProgramID, PersonIDs: []string{p.PersonID}}, nil
+	return auth.Object{ProgramID: programID, PersonIDs: []string{personID}}, nil
 }
 
 // listing is the object of a listing filtered by participant or program,
@@ -195,6 +195,6 @@ func (r objectRules) personOf(ctx context.Context, tenant, participantID string)
 	if participantID == "" {
 		return "", nil
 	}
-	p, _, _, err := r.participants.Participant(ctx, tenant, participantID)
-	return p.PersonID, err
+	_, personID, err := r.participants.ParticipantRef(ctx, tenant, participantID)
+	return personID, err
 }

@@ -370,6 +370,21 @@ func (s *Store) Participant(ctx context.Context, tenant, id string) (matching.Pa
 	return participantWithPerson(ctx, s.db, tenant, id)
 }
 
+// ParticipantRef returns the program and the person of a projected
+// participant: what the object rules check on every participant-scoped
+// call, read without the profile.
+func (s *Store) ParticipantRef(ctx context.Context, tenant, id string) (programID, personID string, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT program_id, person_id FROM participants WHERE tenant_id = $1 AND id = $2`, tenant, id).
+		Scan(&programID, &personID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", fmt.Errorf("participant %s is not known to the matching service (yet): %w", id, apperr.ErrNotFound)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("db: read participant: %w", err)
+	}
+	return programID, personID, nil
+}
+
 func participantWithPerson(ctx context.Context, q querier, tenant, id string) (matching.Participant, matching.Person, bool, error) {
 	rows, err := sqlstore.QueryAll(ctx, q, `SELECT `+prefixed("pt.", participantColumns)+`, `+personOrEmpty+`
 		FROM participants pt LEFT JOIN people pe ON pe.tenant_id = pt.tenant_id AND pe.id = pt.person_id

@@ -187,6 +187,11 @@ func TestProjection(t *testing.T) {
 			require.ErrorIs(t, err, apperr.ErrNotFound)
 			_, _, _, err = store.Participant(ctx, "globex", "p-lead")
 			require.ErrorIs(t, err, apperr.ErrNotFound)
+			_, _, err = store.ParticipantRef(ctx, "globex", "p-lead")
+			require.ErrorIs(t, err, apperr.ErrNotFound)
+			program, person, err := store.ParticipantRef(ctx, "acme", "p-junior")
+			require.NoError(t, err)
+			require.Equal(t, []string{"prog", "junior"}, []string{program, person})
 		})
 	})
 }
