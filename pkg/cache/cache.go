@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -137,23 +138,26 @@ func NewMemory(maxEntries int) *Memory {
 
 // Get never blocks on I/O.
 func (m *Memory) Get(_ context.Context, key string) ([]byte, bool, error) {
+	v, ok := m.get(key, math.MaxInt)
+	return v, ok, nil
+}
+
+// GetPrefix never blocks on I/O, and copies only the prefix.
+func (m *Memory) GetPrefix(_ context.Context, key string, n int) ([]byte, bool, error) {
+	v, ok := m.get(key, n)
+	return v, ok && len(v) > 0, nil
+}
+
+// get returns a copy of at most the first n bytes of key's live value.
+func (m *Memory) get(key string, n int) ([]byte, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.entries[key]
 	if !ok || !m.now().Before(e.expires) {
 		delete(m.entries, key)
-		return nil, false, nil
+		return nil, false
 	}
-	return append([]byte(nil), e.value...), true, nil
-}
-
-// GetPrefix never blocks on I/O.
-func (m *Memory) GetPrefix(ctx context.Context, key string, n int) ([]byte, bool, error) {
-	v, ok, err := m.Get(ctx, key)
-	if len(v) > n {
-		v = v[:n]
-	}
-	return v, ok && len(v) > 0, err
+	return append([]byte(nil), e.value[:min(n, len(e.value))]...), true
 }
 
 // Set never blocks on I/O.

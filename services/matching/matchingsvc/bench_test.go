@@ -44,9 +44,12 @@ func BenchmarkCandidatesFromRedis(b *testing.B) {
 				require.NoError(b, err)
 				require.Len(b, resp.GetCandidates(), 10)
 			}
-			for _, deployed := range []bool{false, true} {
-				b.Run(map[bool]string{false: "default-gc", true: "as-deployed"}[deployed], func(b *testing.B) {
-					if deployed {
+			for _, gc := range []struct {
+				name     string
+				deployed bool
+			}{{"default-gc", false}, {"as-deployed", true}} {
+				b.Run(gc.name, func(b *testing.B) {
+					if gc.deployed {
 						limit, percent := debug.SetMemoryLimit(2<<30), debug.SetGCPercent(100)
 						platform.TuneGC()
 						defer func() { debug.SetMemoryLimit(limit); debug.SetGCPercent(percent) }()
